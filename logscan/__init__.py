@@ -1,0 +1,24 @@
+"""logscan: find why Azure Backup failed from the logs collected on an Azure VM.
+
+Python use::
+
+    import logscan
+    b = logscan.load("samples/linux-healthy")      # events, facts, ingest_errors frames
+    report = logscan.scan("samples/linux-ext-disabled")  # ranked causes with evidence
+"""
+
+from __future__ import annotations
+
+from .ingest import LoadedBundle, load
+
+__version__ = "0.1.0"
+
+
+def scan(path, **kwargs):
+    """Load a bundle and diagnose it (see :func:`logscan.diagnose.diagnose`)."""
+    from .diagnose import diagnose
+
+    return diagnose(load(path), **kwargs)
+
+
+__all__ = ["LoadedBundle", "__version__", "load", "scan"]

@@ -1,0 +1,199 @@
+"""Read a whole bundle into the event, facts and ingest-error frames.
+
+This is the only place that connects :mod:`logscan.bundle` (where the files are) with
+:mod:`logscan.sources` (how each kind is parsed). Every file goes through the same guarded
+path: read, gunzip if needed, pick a parser, parse; anything that fails becomes a row of
+``ingest_errors`` and the loop moves on, so one broken file never costs the others.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from . import redact
+from .bundle import Bundle, Limits, Member
+from .errors import IngestError
+from .frames import EVENT_SCHEMA, FACT_SCHEMA, INGEST_ERROR_SCHEMA, TimeBasis, concat, empty
+from .sources import SourceFile, SourceSpec, registry, spec_for
+from .textio import gunzip, is_probably_binary
+
+GZ_RE = re.compile(r"\.gz$", re.IGNORECASE)
+
+
+@dataclass
+class LoadedBundle:
+    """Everything logscan read from one bundle. Diagnosis and reports start from here."""
+
+    name: str  # the bundle's own name (folder or archive name)
+    path: str
+    events: pl.DataFrame
+    facts: pl.DataFrame
+    ingest_errors: pl.DataFrame
+    coverage: dict = field(default_factory=dict)
+
+    @property
+    def vm(self) -> str:
+        """The VM's best name: its VM name or hostname from the files, else the bundle's name."""
+        ident = self.identity
+        return ident.get("vm_name") or ident.get("hostname") or self.name
+
+    @property
+    def identity(self) -> dict[str, str]:
+        """hostname / vm_name / vm_id / computer as the files state them (first seen wins)."""
+        vm = self.facts.filter(pl.col("subject") == "vm")
+        out: dict[str, str] = {"bundle": self.name}
+        for key, value in vm.select("key", "value").iter_rows():
+            if value and key not in out:
+                out[key] = value
+        return out
+
+
+def load(path: str | os.PathLike, *, limits: Limits | None = None, platform: str | None = None) -> LoadedBundle:
+    """Read the bundle at ``path`` (folder, .zip, .tar.gz) into frames.
+
+    >>> b = load("samples/linux-healthy")          # doctest: +SKIP
+    >>> b.events.select("time", "level", "message").head()  # doctest: +SKIP
+    """
+    events: list[pl.DataFrame] = []
+    facts: list[pl.DataFrame] = []
+    errors: list[dict] = []
+    seen: Counter[str] = Counter()
+    files_per_source: Counter[str] = Counter()
+    unrecognised: list[str] = []
+    with Bundle.open(path, limits) as bundle:
+        for member in bundle.members():
+            spec, src, errs = _prepare(bundle, member)
+            errors.extend(errs)
+            if spec is None or src is None:
+                if spec is None and src is not None:
+                    unrecognised.append(member.display)
+                continue
+            seen[spec.name] += 1
+            files_per_source[spec.name] += 1
+            try:
+                parsed = spec.parse(src)
+            except IngestError as exc:
+                errors.append(exc.as_row(member.display, spec.name))
+                continue
+            except Exception as exc:  # a parser bug must not cost the rest of the bundle
+                errors.append(
+                    {"file": member.display, "source": spec.name, "kind": "parser-bug", "detail": f"{type(exc).__name__}: {exc}", "line": None}
+                )
+                continue
+            if src.decoded.notes and src.decoded.encoding != "utf-8":
+                errors.append(
+                    {"file": member.display, "source": spec.name, "kind": "decoded", "detail": f"read as {src.decoded.encoding}; " + "; ".join(src.decoded.notes), "line": None}
+                )
+            if parsed.events is not None and parsed.events.height:
+                events.append(parsed.events)
+            if parsed.facts is not None and parsed.facts.height:
+                facts.append(parsed.facts)
+            for e in parsed.errors:
+                errors.append({"file": member.display, "source": spec.name, **e})
+        errors.extend(bundle.errors)
+        name = bundle.name
+
+    ev = _order(concat(events, EVENT_SCHEMA))
+    ev = redact.events(ev)
+    fa = redact.facts(concat(facts, FACT_SCHEMA))
+    err = pl.DataFrame(errors, schema=INGEST_ERROR_SCHEMA) if errors else empty(INGEST_ERROR_SCHEMA)
+    err = err.with_columns(pl.col("detail").map_batches(redact.series, return_dtype=pl.String))
+    cov = coverage(files_per_source, ev, platform or detect_platform(files_per_source), unrecognised)
+    return LoadedBundle(name=name, path=str(Path(path)), events=ev, facts=fa, ingest_errors=err, coverage=cov)
+
+
+def _prepare(bundle: Bundle, member: Member) -> tuple[SourceSpec | None, SourceFile | None, list[dict]]:
+    """Read a member, gunzip it if needed and pick its parser. Errors become rows."""
+    errs: list[dict] = []
+    logical = GZ_RE.sub("", member.path)
+    spec = spec_for(logical)
+    gz = logical != member.path
+    if spec is None and not _worth_sniffing(member):
+        return None, None, errs
+    try:
+        data = bundle.read(member)
+    except IngestError as exc:
+        errs.append(exc.as_row(member.display, spec.name if spec else None))
+        return None, None, errs
+    if gz:
+        data, err = gunzip(data, limit=bundle.limits.max_member_bytes, name=member.display)
+        if err is not None:
+            errs.append(err.as_row(member.display, spec.name if spec else None))
+    if spec is None:
+        spec = spec_for(logical, data[:4096])
+        if spec is None:
+            return None, SourceFile(logical, member.display, b""), errs
+    if not data:
+        errs.append({"file": member.display, "source": spec.name, "kind": "empty", "detail": "file is empty", "line": None})
+        return None, None, errs
+    if spec.sniff is None and is_probably_binary(data) and not _binary_ok(spec):
+        errs.append(
+            {"file": member.display, "source": spec.name, "kind": "binary", "detail": "binary data where text was expected; not parsed", "line": None}
+        )
+        return None, None, errs
+    return spec, SourceFile(logical, member.display, data, member.mtime, bundle.name), errs
+
+
+def _binary_ok(spec: SourceSpec) -> bool:
+    return spec.name in {"evtx"}
+
+
+def _worth_sniffing(member: Member) -> bool:
+    """Files no path pattern claims are sniffed only when they could be event-log exports."""
+    return bool(re.search(r"\.(xml|csv|txt|evtx|log|tsv)$", member.path, re.IGNORECASE)) and 0 < member.size < 2 * 1024**3
+
+
+def _order(ev: pl.DataFrame) -> pl.DataFrame:
+    """Order events by time, keeping each file's own order for equal or missing times.
+
+    Records without a time of their own take the time of the record before them in the same
+    file (then after), marked ``inherited``, so they sort where they were written.
+    """
+    if not ev.height:
+        return ev
+    ev = ev.with_columns(_k=pl.int_range(pl.len()))
+    filled = pl.col("time").forward_fill().backward_fill().over("file", order_by="_k")
+    ev = ev.with_columns(
+        time_basis=pl.when(pl.col("time").is_null() & filled.is_not_null())
+        .then(pl.lit(TimeBasis.INHERITED))
+        .otherwise(pl.col("time_basis")),
+        time=filled,
+    )
+    return ev.sort(["time", "_k"], nulls_last=True).drop("_k")
+
+
+def detect_platform(files_per_source: Counter[str]) -> str:
+    specs = {s.name: s for s in registry()}
+    win = sum(n for s, n in files_per_source.items() if specs.get(s) and specs[s].platform == "windows")
+    lin = sum(n for s, n in files_per_source.items() if specs.get(s) and specs[s].platform == "linux")
+    if win and not lin:
+        return "windows"
+    if lin and not win:
+        return "linux"
+    return "mixed" if win and lin else "unknown"
+
+
+def coverage(files_per_source: Counter[str], events: pl.DataFrame, platform: str, unrecognised: list[str]) -> dict:
+    """What was checked: sources present (files, events), expected sources missing."""
+    counts = dict(events.group_by("source").len().iter_rows()) if events.height else {}
+    present = {s: {"files": n, "events": int(counts.get(s, 0))} for s, n in sorted(files_per_source.items())}
+    expected = [
+        s.name
+        for s in registry()
+        if s.expected and (s.platform == platform or (platform in ("mixed", "unknown") and s.platform == "linux"))
+    ]
+    span = events.select(pl.col("time").min().alias("first"), pl.col("time").max().alias("last")).row(0) if events.height else (None, None)
+    return {
+        "platform": platform,
+        "sources": present,
+        "missing": [s for s in expected if s not in present],
+        "unrecognised_files": len(unrecognised),
+        "first_event": span[0].isoformat() if span[0] else None,
+        "last_event": span[1].isoformat() if span[1] else None,
+    }

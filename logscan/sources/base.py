@@ -1,0 +1,184 @@
+"""What a source parser is, and the vectorised helpers they share.
+
+A parser is a function ``parse(f: SourceFile) -> Parsed``. It is registered by a module-level
+``SPEC = SourceSpec(...)`` (or ``SPECS = [...]``) in its own module under
+``logscan/sources/``; the registry finds it, nothing else needs editing. A parser raises
+:class:`~logscan.errors.IngestError` for input it cannot use; it never opens files itself.
+
+Text parsers follow one recipe, all in polars: split the file into a frame of lines,
+``extract_groups`` the header regexes, mark header lines, and fold continuation lines into
+the record their header opened (:func:`build_records`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import polars as pl
+
+from ..frames import EVENT_SCHEMA, FACT_SCHEMA, UTC_DT, conform, empty
+from ..textio import Decoded, decode
+
+
+@dataclass
+class SourceFile:
+    """One member of a bundle as a parser sees it: where it is and its bytes/text."""
+
+    path: str  # logical path (used for matching; no leading "/")
+    display: str  # path for evidence ("a.zip!b")
+    data: bytes
+    mtime: float | None = None
+    bundle_name: str = ""
+
+    @cached_property
+    def decoded(self) -> Decoded:
+        return decode(self.data)
+
+    @property
+    def text(self) -> str:
+        return self.decoded.text
+
+
+@dataclass
+class Parsed:
+    """What a parser returns: events and/or facts, plus errors about parts of the file."""
+
+    events: pl.DataFrame | None = None
+    facts: pl.DataFrame | None = None
+    errors: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A source kind: which bundle paths it reads, and the parser for them.
+
+    ``patterns`` are regexes searched (case-insensitively) in the logical path, with ``.gz``
+    already removed. ``sniff`` (optional) recognises a file by its first bytes when no path
+    pattern claims it (Windows event exports come with any name). Lower ``priority`` wins when
+    several specs match one path.
+    """
+
+    name: str
+    patterns: tuple[str, ...]
+    parse: Callable[[SourceFile], Parsed]
+    description: str = ""
+    platform: str = "linux"  # linux | windows | any
+    priority: int = 50
+    sniff: Callable[[bytes], bool] | None = None
+    expected: bool = False  # reported as "missing" in coverage when absent on its platform
+    example_path: str = ""  # a path this spec claims; signature examples are parsed as this file
+
+    @cached_property
+    def _compiled(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p, re.IGNORECASE) for p in self.patterns)
+
+    def matches(self, path: str) -> bool:
+        return any(r.search(path) for r in self._compiled)
+
+
+# ---------------------------------------------------------------------------------------
+# Vectorised text helpers
+# ---------------------------------------------------------------------------------------
+
+
+def lines_frame(text: str) -> pl.DataFrame:
+    """The file as a frame of lines: ``idx`` (0-based) and ``raw`` (no line terminator).
+
+    Splitting happens in polars (Rust); a final empty line after the last ``\\n`` is dropped
+    and ``\\r`` of CRLF files removed.
+    """
+    if not text:
+        return pl.DataFrame(schema={"idx": pl.Int64, "raw": pl.String})
+    s = pl.Series("raw", [text]).str.split("\n").explode()
+    if text.endswith("\n"):
+        s = s.slice(0, len(s) - 1)
+    df = pl.DataFrame({"raw": s}).with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
+    if "\r" in text[:65536] or "\r" in text[-65536:]:
+        df = df.with_columns(pl.col("raw").str.strip_suffix("\r"))
+    return df
+
+
+def extract(df: pl.DataFrame, column: str, pattern: str, mask: pl.Expr | None = None) -> pl.DataFrame:
+    """Add the named groups of ``pattern`` matched against ``column`` as columns.
+
+    When ``mask`` is given, only rows where it holds are matched (the rest get nulls), so a
+    second format is only tried on lines the first did not claim. Group columns that already
+    exist are filled where they are null (coalesce), so formats can share group names.
+    """
+    names = re.compile(pattern).groupindex.keys()
+    target = pl.col(column)
+    if mask is not None:
+        target = pl.when(mask).then(target).otherwise(None)
+    groups = target.str.extract_groups(pattern)
+    cols = []
+    for n in names:
+        new = groups.struct.field(n)
+        cols.append(pl.coalesce(pl.col(n), new).alias(n) if n in df.columns else new.alias(n))
+    return df.with_columns(cols)
+
+
+def parse_times(expr: pl.Expr, formats: Sequence[str]) -> pl.Expr:
+    """Parse a timestamp column trying several formats; result is naive (caller sets zone)."""
+    parsed = [expr.str.strptime(pl.Datetime("us"), f, strict=False, exact=True) for f in formats]
+    return pl.coalesce(parsed) if len(parsed) > 1 else parsed[0]
+
+
+def build_records(df: pl.DataFrame, header: str = "is_header", keep: Sequence[str] = ()) -> pl.DataFrame:
+    """Fold continuation lines into the record opened by the last header line.
+
+    ``df`` has ``idx``, ``raw``, a boolean ``header`` column and the header fields in
+    ``keep``. Returns one row per record with ``line`` (1-based start), ``text`` (all lines
+    joined with ``\\n``, trailing blank lines dropped) and the header fields. Lines before the
+    first header form a record of their own with null header fields.
+
+    Single-line records (the vast majority) are taken as they are; only multi-line ones go
+    through a group-by, which keeps big logs fast.
+    """
+    rec = pl.col(header).fill_null(False).cum_sum().alias("_rec")
+    df = df.with_columns(rec)
+    # A record is multi-line when the next line is not a header.
+    nxt = pl.col(header).shift(-1).fill_null(True)
+    df = df.with_columns(_single=(pl.col(header).fill_null(False) & nxt))
+    single = df.filter(pl.col("_single")).select(
+        pl.col("_rec"), (pl.col("idx") + 1).alias("line"), pl.col("raw").alias("text"), *keep
+    )
+    multi_rows = df.filter(~pl.col("_single"))
+    if multi_rows.height:
+        multi = multi_rows.group_by("_rec", maintain_order=True).agg(
+            (pl.col("idx").first() + 1).alias("line"),
+            pl.col("raw").str.join("\n").str.strip_chars_end("\n ").alias("text"),
+            *[pl.col(k).first() for k in keep],
+        )
+        out = pl.concat([single, multi.select(single.columns)], how="vertical").sort("_rec")
+    else:
+        out = single
+    return out.drop("_rec")
+
+
+def finish_events(df: pl.DataFrame, source: str, f: SourceFile) -> pl.DataFrame:
+    """Stamp ``source``/``file`` and conform to the event schema."""
+    return conform(df.with_columns(source=pl.lit(source), file=pl.lit(f.display)), EVENT_SCHEMA)
+
+
+def utc(expr: pl.Expr) -> pl.Expr:
+    """Mark a naive datetime as UTC (it already is, or is assumed to be)."""
+    return expr.dt.replace_time_zone("UTC").cast(UTC_DT)
+
+
+__all__ = [
+    "EVENT_SCHEMA",
+    "FACT_SCHEMA",
+    "Parsed",
+    "SourceFile",
+    "SourceSpec",
+    "build_records",
+    "empty",
+    "extract",
+    "finish_events",
+    "lines_frame",
+    "parse_times",
+    "utc",
+]
