@@ -1,0 +1,70 @@
+"""Markdown: short, pasteable into a support case. Top causes, an evidence excerpt, the fix, the link."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..diagnose import Finding, VmReport, verdict
+from ..redact import text as redact_text
+
+TOP = 3
+EXCERPT_LINES = 3
+
+
+def _fence(text: str) -> str:
+    body = "\n".join(text.splitlines()[:6])
+    return body.replace("```", "'''")
+
+
+def _finding(i: int, f: Finding) -> list[str]:
+    if f.status == "check-in-portal":
+        return [f"{i}. **{f.title}** (`{f.cause}`) — not visible in the guest: check in the portal. [Doc]({f.doc})"]
+    out = [f"{i}. **{f.title}** (`{f.cause}`), score {f.score:.2f}", ""]
+    if f.evidence:
+        out.append("   ```text")
+        for e in f.evidence[:EXCERPT_LINES]:
+            where = f"{e.file}:{e.line}" if e.file else (e.source or "")
+            out.append(f"   {where}  {_fence(e.text).splitlines()[0] if e.text else ''}")
+        if len(f.evidence) > EXCERPT_LINES:
+            out.append(f"   … {len(f.evidence) - EXCERPT_LINES} more evidence line(s)")
+        out.append("   ```")
+    fix = (f.remediation or "").strip().splitlines()
+    if fix:
+        out.append(f"   **Fix:** {fix[0]}" + (" …" if len(fix) > 1 else ""))
+    out.append(f"   [Doc]({f.doc})")
+    out.append("")
+    return out
+
+
+def render_vm(r: VmReport) -> str:
+    lines = [f"### logscan: {r.vm}", ""]
+    if r.error_code:
+        lines.append(f"Backup error code: `{r.error_code}`" + (f", failed at {r.at:%Y-%m-%d %H:%M} UTC" if r.at else ""))
+        lines.append("")
+    lines.append(verdict(r))
+    lines.append("")
+    for i, f in enumerate(r.findings[:TOP], 1):
+        lines.extend(_finding(i, f))
+    if len(r.findings) > TOP:
+        lines.append(f"_{len(r.findings) - TOP} more finding(s) in the full report._")
+        lines.append("")
+    for n in r.notes:
+        lines.append(f"> Note: {n}")
+    if r.notes:
+        lines.append("")
+    facts = r.facts_summary or {}
+    agent = facts.get("agent", {})
+    ver = agent.get("goal_state_agent_version") or agent.get("version") or agent.get("daemon_version")
+    cov = r.coverage
+    checked = ", ".join(sorted(cov.get("sources", {}))) or "nothing"
+    bits = [f"agent {ver}" if ver else None, f"checked: {checked}"]
+    if cov.get("missing"):
+        bits.append("missing: " + ", ".join(cov["missing"]))
+    if r.ingest_errors:
+        bits.append(f"{len(r.ingest_errors)} unreadable/odd file(s)")
+    lines.append("<sub>" + "; ".join(b for b in bits if b) + "</sub>")
+    return "\n".join(lines) + "\n"
+
+
+def render(reports: Sequence[VmReport]) -> str:
+    return redact_text("\n".join(render_vm(r) for r in reports))
