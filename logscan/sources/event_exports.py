@@ -1,0 +1,462 @@
+"""Windows event-log exports, recognised by content whatever the file is called.
+
+Support staff export logs in many ways, and the files reach a bundle under any name
+(``app.txt``, ``events.csv``, ``export.xml``). ``docs/formats/windows-events.md`` §5 lists
+the formats read here:
+
+``xml``
+    Event Viewer "Save All Events As" XML (``<Events><Event xmlns='…'>…``, usually with a
+    ``<RenderingInfo>`` holding the rendered ``<Message>``) and ``wevtutil qe /f:xml`` (one
+    ``<Event>`` per line, no root). Each ``<Event>…</Event>`` is cut out and parsed on its own
+    with defusedxml, so one damaged event costs only itself and no root wrapper is needed.
+``wevtutil-text``
+    ``wevtutil qe /f:text``: ``Event[N]:`` blocks of ``  Label: value`` lines and a
+    ``Description:`` block; "Copy details as text" (``Log Name:`` blocks) is read the same way.
+``ev-csv`` / ``ev-tsv``
+    Event Viewer CSV / tab-delimited text: ``Level,Date and Time,Source,Event ID,Task
+    Category`` (localized) plus an unnamed 6th field, the description (quoted, multi-line).
+``get-winevent-csv``
+    ``Get-WinEvent | Export-Csv``: an optional ``#TYPE …EventLogRecord`` line, then quoted
+    ``EventLogRecord`` properties read by header name.
+
+Exports carry the *rendered* message (the .evtx does not), so ``message`` is the description
+as exported. Text/CSV exports have no EventData, record id or channel; those stay null.
+Dates: with ``Z`` or an offset they are UTC; the localized wall-clock dates of CSV/text
+exports have no zone and are read as UTC, marked ``local-assumed-utc``. The date order
+(M/D/Y, D/M/Y, D.M.Y, Y-M-D) is chosen per file as the one that parses the most rows.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+
+import polars as pl
+from defusedxml import ElementTree as SafeET
+
+from ..errors import IngestError
+from ..frames import EVENT_SCHEMA, TimeBasis, conform, empty, normalise_level
+from ..textio import decode
+from .base import Parsed, SourceFile, SourceSpec, build_records, finish_events, lines_frame, utc
+
+NAME = "event_export"
+EVENT_NS = "/win/2004/08/events/event"
+LEVEL_NUMBERS = {"0": "INFO", "1": "CRITICAL", "2": "ERROR", "3": "WARNING", "4": "INFO", "5": "VERBOSE"}
+# Localized level names seen in Event Viewer exports (en, de, fr, es, it, nl, pt).
+LEVEL_NAMES = {
+    "INFORMATION": "INFO", "INFORMATIONEN": "INFO", "INFORMACIÓN": "INFO", "INFORMAZIONI": "INFO",
+    "INFORMATIE": "INFO", "INFORMAÇÕES": "INFO", "WARNUNG": "WARNING", "AVERTISSEMENT": "WARNING",
+    "ADVERTENCIA": "WARNING", "AVVISO": "WARNING", "WAARSCHUWING": "WARNING", "AVISO": "WARNING",
+    "FEHLER": "ERROR", "ERREUR": "ERROR", "ERRORE": "ERROR", "FOUT": "ERROR", "ERRO": "ERROR",
+    "KRITISCH": "CRITICAL", "CRITIQUE": "CRITICAL", "CRÍTICO": "CRITICAL", "CRITICO": "CRITICAL",
+    "KRITIEK": "CRITICAL", "AUSFÜHRLICH": "VERBOSE", "COMMENTAIRES": "VERBOSE", "DETALLADO": "VERBOSE",
+    "DETTAGLIATO": "VERBOSE", "UITGEBREID": "VERBOSE", "DETALHADO": "VERBOSE",
+}
+# Localized header first fields ("Level", "Date and Time") of Event Viewer CSV/TXT.
+EV_HEADER = re.compile(
+    r"^\ufeff?\"?(Level|Ebene|Niveau|Nivel|Livello|Nível)\"?[,\t]\"?(Date and Time|Datum und Uhrzeit|Date et heure|"
+    r"Fecha y hora|Data e ora|Datum en tijd|Data e Hora)\"?[,\t]",
+    re.IGNORECASE,
+)
+# A data row of Event Viewer CSV/TXT: level, a date, source, numeric id.
+EV_ROW = r"^\"?[^\t,\"]+\"?(?P<sep>[,\t])\"?\d{1,4}[./-]\d{1,2}[./-]\d{1,4}[ T][\d:.]+(?: ?[AaPp]\.? ?[Mm]\.?)?\"?[,\t][^\t]*?[,\t]\"?\d+\"?[,\t]"
+GET_WINEVENT = re.compile(r"^#TYPE System\.Diagnostics\.Eventing\.Reader\.EventLogRecord|^\"?Message\"?,\"?Id\"?,")
+DATE_FORMATS = (
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%d/%m/%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+)
+
+
+# ---------------------------------------------------------------------------------------
+# Sniffing
+# ---------------------------------------------------------------------------------------
+
+
+def detect(text: str) -> str | None:
+    """Which export ``text`` is (``xml``, ``wevtutil-text``, ``ev-csv``, ``ev-tsv``,
+    ``get-winevent-csv``), or None. Works on the first few KiB after decoding."""
+    head = text[:8192].lstrip("\ufeff \t\r\n")
+    if head.startswith("<"):
+        if re.search(r"<Event[\s>]", head) and (EVENT_NS in head or "<System>" in head):
+            return "xml"
+        return None
+    if re.match(r"Event\[\d+\]:", head) or re.match(r"Log Name:[ \t]", head):
+        return "wevtutil-text"
+    if GET_WINEVENT.match(head):
+        return "get-winevent-csv"
+    first, _, rest = head.partition("\n")
+    first = first.rstrip("\r")
+    if re.match(r"^\"?(LevelDisplayName|TimeCreated|ProviderName|Id)\"?,", first) and all(
+        k in first for k in ("Id", "TimeCreated")
+    ):
+        return "get-winevent-csv"  # a projected Select-Object ... | Export-Csv -NoTypeInformation
+    second = rest.split("\n", 1)[0]
+    m = EV_HEADER.match(first)
+    if m:
+        return "ev-tsv" if "\t" in first else "ev-csv"
+    row = re.match(EV_ROW, second)
+    if row and len(re.split(r"[,\t]", first)) in (5, 6):  # localized header we do not know by name
+        return "ev-tsv" if row.group("sep") == "\t" else "ev-csv"
+    return None
+
+
+def sniff(head: bytes) -> bool:
+    """Claim a file whose first bytes (any encoding textio reads) look like an event export."""
+    if head.startswith(b"ElfFile\0"):
+        return False
+    return detect(decode(head).text) is not None
+
+
+# ---------------------------------------------------------------------------------------
+# Shared column helpers
+# ---------------------------------------------------------------------------------------
+
+
+def _level(expr: pl.Expr) -> pl.Expr:
+    """Numeric (System/Level) or localized level names onto logscan's levels."""
+    s = expr.cast(pl.String).str.strip_chars()
+    return (
+        pl.when(s.str.contains(r"^\d+$"))
+        .then(s.replace_strict(LEVEL_NUMBERS, default=None, return_dtype=pl.String))
+        .otherwise(normalise_level(s.str.to_uppercase().replace(LEVEL_NAMES)))
+    )
+
+
+def _times(raw: pl.Expr, frame: pl.DataFrame, column: str) -> list[pl.Expr]:
+    """``time`` and ``time_basis`` from export dates: zone-marked → UTC, otherwise the file's
+    best-parsing local format, marked local-assumed-utc."""
+    s = raw.str.strip_chars()
+    zoned = s.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$")
+    bare = s.str.replace(r"(?:Z|[+-]\d\d:?\d\d)$", "").str.replace(r"(\.\d{1,9})\d*$", "$1")
+    candidates = [bare.str.strptime(pl.Datetime("us"), f, strict=False, exact=True) for f in DATE_FORMATS]
+    counts = frame.select([c.is_not_null().sum().alias(str(i)) for i, c in enumerate(candidates)]).row(0) if frame.height else ()
+    best = max(range(len(candidates)), key=lambda i: (counts[i], -i)) if counts else 0
+    # Zone-marked times: offsets other than UTC are applied.
+    offset = s.str.extract(r"([+-]\d\d):?(\d\d)$", 1).cast(pl.Int64, strict=False)
+    minutes = s.str.extract(r"[+-]\d\d:?(\d\d)$", 1).cast(pl.Int64, strict=False)
+    shift = pl.duration(minutes=(offset * 60 + offset.sign() * minutes).fill_null(0))
+    iso = bare.str.replace("T", " ").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False)
+    time = pl.when(zoned).then(iso - shift).otherwise(candidates[best])
+    basis = (
+        pl.when(time.is_null())
+        .then(pl.lit(TimeBasis.NONE))
+        .when(zoned)
+        .then(pl.lit(TimeBasis.UTC))
+        .otherwise(pl.lit(TimeBasis.LOCAL_ASSUMED_UTC))
+    )
+    return [utc(time).alias("time"), basis.alias("time_basis"), raw.alias("time_raw")]
+
+
+def _finish(df: pl.DataFrame, f: SourceFile) -> pl.DataFrame:
+    return finish_events(df, NAME, f)
+
+
+# ---------------------------------------------------------------------------------------
+# XML: Event Viewer "Save All Events As" and wevtutil qe /f:xml
+# ---------------------------------------------------------------------------------------
+
+EVENT_RE = re.compile(r"<Event[\s>].*?</Event>", re.DOTALL)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(el, name: str):
+    for c in el:
+        if _local(c.tag) == name:
+            return c
+    return None
+
+
+def _flatten(el, out: list[dict]) -> None:
+    """UserData: leaf elements as name/value, in document order."""
+    for c in el:
+        if len(c):
+            _flatten(c, out)
+        else:
+            out.append({"name": _local(c.tag), "value": c.text or ""})
+
+
+def _event_row(el) -> dict:
+    system = _child(el, "System")
+    row: dict = {}
+    if system is not None:
+        prov = _child(system, "Provider")
+        if prov is not None:
+            row["provider"] = prov.get("Name") or prov.get("EventSourceName")
+        for tag, key in (("EventID", "_event_id"), ("Level", "_level"), ("EventRecordID", "_record_id"), ("Channel", "channel"), ("Computer", "computer")):
+            c = _child(system, tag)
+            if c is not None and (c.text or "").strip():
+                row[key] = c.text.strip()
+        tc = _child(system, "TimeCreated")
+        if tc is not None:
+            row["time_raw"] = tc.get("SystemTime")
+    data: list[dict] = []
+    ed = _child(el, "EventData")
+    if ed is not None:
+        for c in ed:
+            tag = _local(c.tag)
+            if tag == "Data":
+                data.append({"name": c.get("Name"), "value": c.text or ""})
+            elif tag == "Binary" and (c.text or "").strip():
+                data.append({"name": "Binary", "value": c.text.strip()})
+            elif len(c) == 0:
+                data.append({"name": tag, "value": c.text or ""})
+    ud = _child(el, "UserData")
+    if ud is not None:
+        _flatten(ud, data)
+    row["data"] = data
+    ri = _child(el, "RenderingInfo")
+    if ri is not None:
+        msg = _child(ri, "Message")
+        if msg is not None and (msg.text or "").strip():
+            row["_rendered"] = msg.text
+        lvl = _child(ri, "Level")
+        if lvl is not None and lvl.text and "_level" not in row:
+            row["_level"] = lvl.text
+    return row
+
+
+def parse_xml(text: str, f: SourceFile) -> Parsed:
+    """Each ``<Event>…</Event>`` parsed on its own (defusedxml), so a root is not needed and a
+    damaged event is an error row rather than the end of the file."""
+    rows: list[dict] = []
+    errors: list[dict] = []
+    pos, line = 0, 1
+    for m in EVENT_RE.finditer(text):
+        chunk = m.group(0)
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        try:
+            el = SafeET.fromstring(chunk)
+        except Exception as exc:  # ParseError, DTD/entity refusal from defusedxml
+            errors.append({"kind": "parse", "detail": f"event XML: {type(exc).__name__}: {exc}"[:300], "line": line})
+            continue
+        rows.append({**_event_row(el), "line": line, "text": chunk})
+    if not rows:
+        if errors:
+            return Parsed(events=empty(EVENT_SCHEMA), errors=errors)
+        raise IngestError("parse", "no <Event> elements found in the XML export")
+    tail = text[text.rfind("</Event>") + len("</Event>") :] if "</Event>" in text else text
+    if re.search(r"<Event[\s>]", tail):
+        errors.append({"kind": "truncated", "detail": "the last <Event> is not closed (export cut short)", "line": None})
+    schema = {
+        "provider": pl.String, "_event_id": pl.String, "_level": pl.String, "_record_id": pl.String,
+        "channel": pl.String, "computer": pl.String, "time_raw": pl.String, "_rendered": pl.String,
+        "line": pl.Int64, "text": pl.String, "data": pl.List(pl.Struct({"name": pl.String, "value": pl.String})),
+    }
+    df = pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
+    df = df.with_columns(
+        event_id=pl.col("_event_id").cast(pl.Int64, strict=False) & 0xFFFF,
+        record_id=pl.col("_record_id").cast(pl.Int64, strict=False),
+        level=_level(pl.col("_level")),
+    ).with_columns(*_times(pl.col("time_raw"), df, "time_raw"))
+    # Without a rendered message, the same one-liner as the .evtx parser builds (evtx.xml_frame).
+    head = pl.concat_str([pl.col("provider").fill_null("?"), pl.col("event_id").cast(pl.String).fill_null("?")], separator=" ")
+    parts = pl.col("data").list.eval(
+        pl.when((pl.element().struct.field("value").str.strip_chars() == "") | (pl.element().struct.field("name") == "Binary"))
+        .then(None)
+        .when(pl.element().struct.field("name").is_null())
+        .then(pl.element().struct.field("value"))
+        .otherwise(pl.element().struct.field("name") + "=" + pl.element().struct.field("value"))
+    ).list.drop_nulls().list.join("; ").str.replace_all(r"\s+", " ").str.strip_chars()
+    built = pl.when(parts.fill_null("") == "").then(head).otherwise(head + ": " + parts)
+    df = df.with_columns(message=pl.coalesce(pl.col("_rendered").str.strip_chars(), built))
+    return Parsed(events=_finish(df, f), errors=errors)
+
+
+# ---------------------------------------------------------------------------------------
+# wevtutil /f:text and "Copy details as text"
+# ---------------------------------------------------------------------------------------
+
+TEXT_LABELS = {
+    "channel": "Log Name",
+    "provider": "Source",
+    "_date": "Date",
+    "_event_id": "Event ID",
+    "_level": "Level",
+    "computer": "Computer",
+}
+
+
+def parse_text(text: str, f: SourceFile) -> Parsed:
+    """``Event[N]:`` / ``Log Name:`` blocks → one record each; labels read with anchored regexes."""
+    df = lines_frame(text).with_columns(is_header=pl.col("raw").str.contains(r"^(?:Event\[\d+\]:|Log Name:[ \t])"))
+    rec = build_records(df)
+    rec = rec.filter(pl.col("text").str.contains(r"^(?:Event\[\d+\]:|Log Name:)"))
+    cols = [
+        pl.col("text").str.extract(rf"(?m)^[ \t]*{re.escape(label)}:[ \t]*(.*?)[ \t]*$", 1).alias(key)
+        for key, label in TEXT_LABELS.items()
+    ]
+    rec = rec.with_columns(cols)
+    desc = pl.col("text").str.extract(r"(?s)\n[ \t]*Description:[ \t]*\r?\n?(.*)$", 1)
+    # "Copy details as text" may append the event's XML after the description.
+    desc = desc.str.replace(r"(?s)\n[ \t]*Event Xml:.*$", "").str.strip_chars()
+    rec = rec.with_columns(
+        message=desc,
+        event_id=pl.col("_event_id").str.extract(r"^(\d+)", 1).cast(pl.Int64, strict=False) & 0xFFFF,
+        level=_level(pl.col("_level")),
+        channel=pl.col("channel").replace("", None),
+    )
+    rec = rec.with_columns(*_times(pl.col("_date"), rec, "_date"))
+    return Parsed(events=_finish(rec, f))
+
+
+# ---------------------------------------------------------------------------------------
+# CSV / TSV
+# ---------------------------------------------------------------------------------------
+
+EV_COLUMNS = ["_level", "_date", "provider", "_event_id", "_task", "message"]
+
+
+def _read_csv(text: str, *, separator: str = ",", skip_lines: int = 0, columns: Sequence[str] | None = None) -> pl.DataFrame:
+    """All-string frame of a CSV held in memory (quoted multi-line fields handled by polars)."""
+    body = text.split("\n", skip_lines)[-1] if skip_lines else text
+    kwargs: dict = {"new_columns": list(columns)} if columns else {}
+    try:
+        return pl.read_csv(
+            io.BytesIO(body.encode("utf-8")),
+            separator=separator,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+            has_header=True,
+            **kwargs,
+        )
+    except Exception as exc:  # polars ComputeError etc. on badly broken quoting
+        raise IngestError("parse", f"CSV could not be read: {exc}") from exc
+
+
+def _row_lines(df: pl.DataFrame, first: int) -> pl.Expr:
+    """1-based line of each row: rows holding multi-line quoted fields push the next ones down."""
+    nl = pl.sum_horizontal([pl.col(c).str.count_matches("\n").fill_null(0) for c in df.columns]) + 1
+    return (pl.lit(first, dtype=pl.Int64) + nl.cum_sum().shift(1, fill_value=0)).cast(pl.Int64)
+
+
+def parse_ev_csv(text: str, f: SourceFile, separator: str) -> Parsed:
+    """Event Viewer CSV/TXT: 5 named columns plus an unnamed description, localized."""
+    text = text.lstrip("\ufeff")
+    if separator == "\t":
+        return _parse_ev_tsv(text, f)
+    first = text.split("\n", 1)[0]
+    n = max(len(first.split(separator)), 5)
+    # The header names 5 columns; the description is a 6th field on the rows. Name them ourselves.
+    names = EV_COLUMNS + [f"_extra{i}" for i in range(n - 6)] if n > 6 else EV_COLUMNS
+    header = separator.join(names)
+    df = _read_csv(header + "\n" + text.split("\n", 1)[1] if "\n" in text else header + "\n", separator=separator)
+    return Parsed(events=_finish(_ev_columns(df, 2), f))
+
+
+def _parse_ev_tsv(text: str, f: SourceFile) -> Parsed:
+    """Tab-delimited: a record starts with ``level\\tdate\\tsource\\tid\\t``; the description may span
+    lines (quoted or not), so records are folded the same way as log continuation lines."""
+    df = lines_frame(text).slice(1)
+    row = r"^(?P<_level>[^\t]+)\t(?P<_date>[^\t]+)\t(?P<provider>[^\t]*)\t(?P<_event_id>\d+)\t(?P<_task>[^\t]*)(?:\t(?P<_desc>.*))?$"
+    df = df.with_columns(pl.col("raw").str.extract_groups(row).alias("_g")).unnest("_g")
+    df = df.with_columns(is_header=pl.col("_event_id").is_not_null())
+    keep = ["_level", "_date", "provider", "_event_id", "_task", "_desc"]
+    rec = build_records(df, keep=keep).filter(pl.col("_event_id").is_not_null())
+    cont = pl.col("text").str.split("\n").list.slice(1).list.join("\n")
+    desc = pl.concat_str([pl.col("_desc").fill_null(""), pl.when(pl.col("text").str.contains("\n")).then(pl.lit("\n") + cont).otherwise(pl.lit(""))])
+    desc = desc.str.strip_chars()
+    desc = pl.when(desc.str.starts_with('"') & desc.str.ends_with('"')).then(desc.str.slice(1, desc.str.len_chars() - 2).str.replace_all('""', '"', literal=True)).otherwise(desc)
+    rec = rec.with_columns(message=desc)
+    return Parsed(events=_finish(_ev_columns(rec, None), f))
+
+
+def _ev_columns(df: pl.DataFrame, first_line: int | None) -> pl.DataFrame:
+    df = df.with_columns(
+        event_id=pl.col("_event_id").str.strip_chars().cast(pl.Int64, strict=False) & 0xFFFF,
+        level=_level(pl.col("_level")),
+        event_name=pl.col("_task").str.strip_chars(),
+    ).with_columns(*_times(pl.col("_date"), df, "_date"))
+    if first_line is not None:
+        df = df.with_columns(line=_row_lines(df.select("_level", "_date", "provider", "_event_id", "_task", "message"), first_line))
+    sep = ","
+    df = df.with_columns(
+        text=pl.concat_str([pl.col(c).fill_null("") for c in ("_level", "_date", "provider", "_event_id", "_task", "message")], separator=sep),
+        message=pl.col("message").str.strip_chars(),
+    )
+    return df
+
+
+def parse_get_winevent(text: str, f: SourceFile) -> Parsed:
+    """``Get-WinEvent | Export-Csv``: read by header name; projected column sets work too."""
+    text = text.lstrip("\ufeff")
+    skip = 1 if text.startswith("#TYPE") else 0
+    df = _read_csv(text, skip_lines=skip)
+    cols = set(df.columns)
+
+    def col(*names: str) -> pl.Expr:
+        have = [pl.col(n) for n in names if n in cols]
+        return pl.coalesce(have) if have else pl.lit(None, dtype=pl.String)
+
+    df = df.with_columns(
+        provider=col("ProviderName"),
+        _event_id=col("Id"),
+        _level=col("Level", "LevelDisplayName"),
+        record_id=col("RecordId").cast(pl.Int64, strict=False),
+        channel=col("LogName"),
+        computer=col("MachineName"),
+        message=col("Message"),
+        _date=col("TimeCreated"),
+        event_name=col("TaskDisplayName"),
+        _row=pl.concat_str([pl.col(c).fill_null("") for c in df.columns], separator=","),
+    )
+    df = df.with_columns(
+        event_id=pl.col("_event_id").cast(pl.Int64, strict=False) & 0xFFFF,
+        level=_level(pl.col("_level")),
+        line=_row_lines(df.select(list(cols)), 2 + skip),
+        text=pl.col("_row"),
+    ).with_columns(*_times(pl.col("_date"), df, "_date"))
+    return Parsed(events=_finish(df, f))
+
+
+# ---------------------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------------------
+
+
+def parse(f: SourceFile) -> Parsed:
+    text = f.text.replace("\r\n", "\n")
+    kind = detect(text)
+    if kind == "xml":
+        return parse_xml(text, f)
+    if kind == "wevtutil-text":
+        return parse_text(text, f)
+    if kind in ("ev-csv", "ev-tsv"):
+        return parse_ev_csv(text, f, "\t" if kind == "ev-tsv" else ",")
+    if kind == "get-winevent-csv":
+        return parse_get_winevent(text, f)
+    raise IngestError("parse", "not a recognised Windows event export (XML, wevtutil text, Event Viewer CSV/TXT, Get-WinEvent CSV)")
+
+
+def read_export(data: bytes, path: str = "export") -> tuple[pl.DataFrame, list[dict]]:
+    """Convenience for tests and notebooks: bytes → (events, errors), never raising."""
+    f = SourceFile(path, path, data)
+    try:
+        parsed = parse(f)
+    except IngestError as exc:
+        return empty(EVENT_SCHEMA), [{"kind": exc.kind, "detail": exc.detail, "line": None}]
+    return conform(parsed.events, EVENT_SCHEMA), parsed.errors
+
+
+SPEC = SourceSpec(
+    name=NAME,
+    patterns=(),  # never by name: .xml/.csv/.txt are claimed only when the content is an export
+    parse=parse,
+    description="Windows event exports: Event Viewer XML/CSV/TXT, wevtutil xml/text, Get-WinEvent CSV",
+    platform="windows",
+    priority=60,
+    sniff=sniff,
+    example_path="exports/Application.xml",
+)
