@@ -103,6 +103,8 @@ def conform(df: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame
     Parsers only build the columns they know; this gives every frame the one shared shape so
     they concatenate without surprises.
     """
+    if df.width == 0:  # literal columns would broadcast to one all-null row
+        return empty(schema)
     cols = []
     for name, dtype in schema.items():
         if name in df.columns:
