@@ -9,6 +9,8 @@ from ..redact import text as redact_text
 
 TOP = 3
 EXCERPT_LINES = 3
+#: An excerpt line longer than this is cut (a case note is read, not grepped).
+EXCERPT_WIDTH = 240
 
 
 def _fence(text: str) -> str:
@@ -24,7 +26,10 @@ def _finding(i: int, f: Finding) -> list[str]:
         out.append("   ```text")
         for e in f.evidence[:EXCERPT_LINES]:
             where = f"{e.file}:{e.line}" if e.file else (e.source or "")
-            out.append(f"   {where}  {_fence(e.text).splitlines()[0] if e.text else ''}")
+            first = _fence(e.text).splitlines()[0] if e.text and e.text.strip() else ""
+            if len(first) > EXCERPT_WIDTH:
+                first = first[:EXCERPT_WIDTH] + " …"
+            out.append(f"   {where}  {first}")
         if len(f.evidence) > EXCERPT_LINES:
             out.append(f"   … {len(f.evidence) - EXCERPT_LINES} more evidence line(s)")
         out.append("   ```")

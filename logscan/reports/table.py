@@ -23,14 +23,12 @@ def renderable(r: VmReport):
             parts.append(Text.assemble((f"{i}. {f.title} ", "bold"), (f"[{f.cause}] ", "magenta"), ("not visible in the guest: check in the portal", "yellow")))
             continue
         parts.append(Text.assemble((f"{i}. {f.title} ", "bold"), (f"[{f.cause}] ", "magenta"), (f"score {f.score:.2f}", "cyan")))
-        ev = Table(show_header=False, box=None, padding=(0, 1), expand=True)
-        ev.add_column("where", style="dim", no_wrap=True)
-        ev.add_column("time", style="cyan", no_wrap=True)
-        ev.add_column("text", overflow="fold")
         for e in f.evidence:
             where = f"{e.file}:{e.line}" if e.file else (e.source or "")
-            ev.add_row(where, e.time.strftime("%Y-%m-%d %H:%M:%S") if e.time else "-", (e.text or "").split("\n")[0][:400])
-        parts.append(ev)
+            when = e.time.strftime("%Y-%m-%d %H:%M:%S") if e.time else "-"
+            first = (e.text or "").split("\n")[0][:400]
+            parts.append(Text.assemble(("  ", ""), (where, "dim"), ("  ", ""), (when, "cyan")))
+            parts.append(Text("    " + first, overflow="fold"))
         fix = (f.remediation or "").strip()
         if fix:
             parts.append(Text("Fix: " + fix.splitlines()[0] + (" …" if "\n" in fix else ""), style="green"))

@@ -99,11 +99,18 @@ def write(ev: pl.DataFrame, bundle, fmt: str, output: Path | None, *, limit: int
 def _table(ev: pl.DataFrame, bundle, output: Path | None, limit: int | None) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     shown = ev if limit is not None else ev.head(200)
     table = Table(title=f"{bundle.vm}: {ev.height:,} events", show_lines=False, expand=True)
-    for col, style in (("time (UTC)", "cyan"), ("level", ""), ("source", "magenta"), ("where", "dim"), ("message", "")):
-        table.add_column(col, style=style, overflow="fold", no_wrap=col == "time (UTC)")
+    for col, style, ratio in (
+        ("time (UTC)", "cyan", None),
+        ("level", "", None),
+        ("source", "magenta", None),
+        ("where", "dim", 1),
+        ("message", "", 3),
+    ):
+        table.add_column(col, style=style, overflow="fold", no_wrap=ratio is None, ratio=ratio)
     colours = {"ERROR": "bold red", "CRITICAL": "bold red", "WARNING": "yellow"}
     for t, lvl, src, file, line, msg, basis in shown.select(
         "time", "level", "source", "file", "line", "message", "time_basis"
@@ -112,13 +119,22 @@ def _table(ev: pl.DataFrame, bundle, output: Path | None, limit: int | None) -> 
         if basis == "local-assumed-utc":
             ts += "*"
         first = (msg or "").split("\n", 1)[0]
-        table.add_row(ts, f"[{colours.get(lvl or '', '')}]{lvl or ''}[/]", src, f"{file}:{line}", first[:300])
-    console = Console(file=open(output, "w", encoding="utf-8") if output else None, width=200 if output else None)
+        # Text objects, not markup: log lines are full of "[ExtensionError]"-style brackets.
+        table.add_row(ts, Text(lvl or "", style=colours.get(lvl or "", "")), src, f"{file}:{line}", Text(first[:300]))
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            _print_table(Console(file=fh, width=200), table, ev, shown, bundle)
+    else:
+        _print_table(Console(), table, ev, shown, bundle)
+
+
+def _print_table(console, table, ev: pl.DataFrame, shown: pl.DataFrame, bundle) -> None:
     console.print(table)
     if shown.height < ev.height:
         console.print(f"[dim]… {ev.height - shown.height:,} more events; use --limit, --since/--until or --format json[/]")
     console.print("[dim]* local time in the log, read as UTC (the bundle records no zone)[/]")
     if bundle.ingest_errors.height:
-        console.print(f"[yellow]{bundle.ingest_errors.height} ingest error(s)[/]: " + "; ".join(
+        detail = "; ".join(
             f"{f}: {k} ({d})" for f, k, d in bundle.ingest_errors.select("file", "kind", "detail").head(10).iter_rows()
-        ))
+        )
+        console.print(Text(f"{bundle.ingest_errors.height} ingest error(s): {detail}", style="yellow"))
