@@ -197,9 +197,21 @@ def _looks_like_bundle(folder: Path) -> bool:
     return bool(names & _BUNDLE_MARKERS)
 
 
+#: Files beside the bundles that are plainly the folder's own documentation or tooling.
+_NOT_BUNDLES = {".toml", ".py", ".md", ".sh", ".ipynb"}
+
+
 def _children(folder: Path) -> list[str]:
-    """A folder of bundles: every visible entry is one VM (non-bundles are recorded as failed)."""
-    return [str(c) for c in sorted(folder.iterdir()) if not c.name.startswith(".")]
+    """A folder of bundles: every visible entry is one VM (non-bundles are recorded as failed).
+
+    Hidden and ``_``-prefixed entries (``_src/``, ``.parts``) and the folder's own docs and
+    scripts (``EXPECTED.toml``, ``build.py``, ``README.md``) are not VMs and are skipped.
+    """
+    return [
+        str(c)
+        for c in sorted(folder.iterdir())
+        if not c.name.startswith((".", "_")) and not (c.is_file() and c.suffix.lower() in _NOT_BUNDLES)
+    ]
 
 
 def expand_inputs(inputs: Sequence[str]) -> list[str]:
@@ -329,7 +341,7 @@ def _size(path: str) -> int:
 
 
 def _scan_local(task: Task, path: str) -> BundleResult:
-    from .diagnose import diagnose, hits_for
+    from .diagnose import diagnose
     from .ingest import load
 
     bundle = load(path)
@@ -344,9 +356,8 @@ def _scan_local(task: Task, path: str) -> BundleResult:
         return res
 
     report = diagnose(bundle, error_code=task.error_code, at=task.at)
-    # A second signature pass (diagnose does not hand its hits out); exact, where matching
-    # only the problem rows would count half-matched sequences as explained.
-    unexplained = unexplained_lines(ev, hits_for(bundle, task.at))
+    # Lines no signature or check explains: the hits diagnosis already computed.
+    unexplained = unexplained_lines(ev, report.hits)
     if task.events_dir:
         _write_events(ev, Path(task.events_dir), task.key)
     d = report.as_dict()
@@ -1114,7 +1125,19 @@ def run_batch(
             results.close()
         bar.close()
         summary = store.merge(keys, options)
+        _write_fleet_html(Path(out))
     return BatchRun(Path(out), summary, scanned, skipped, interrupted)
+
+
+def _write_fleet_html(out: Path) -> None:
+    """summary.html: the fleet report. Written once at the end (chart rendering is slow to
+    start); a failure here must never cost the Parquet/JSON outputs."""
+    try:
+        from .reports.fleet_html import render_fleet
+
+        _atomic_text(out / "summary.html", render_fleet(out))
+    except Exception as exc:  # pragma: no cover - reported, not fatal
+        print(f"logscan batch: summary.html not written: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def _default_jobs() -> int:

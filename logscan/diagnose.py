@@ -114,6 +114,9 @@ class VmReport:
     #: Event counts per time bucket x source x level plus the evidence points, for the HTML
     #: report's chart (see :func:`timeline_summary`); not part of the JSON contract.
     timeline: pl.DataFrame | None = None
+    #: Every signature/check hit behind the findings (not part of the JSON); batch uses it to
+    #: tell explained error lines from unexplained ones without a second signature pass.
+    hits: pl.DataFrame | None = None
 
     @property
     def healthy(self) -> bool:
@@ -247,6 +250,7 @@ def diagnose(
         not_found=not_found,
         notes=conf_notes(bundle.facts),
         timeline=timeline_summary(bundle.events, findings + other, ref),
+        hits=hits,
     )
     return vm_report
 
