@@ -275,13 +275,16 @@ def extension_status(ctx: Context) -> list[dict]:
 @check("agent-log-silent", "The agent log ends long before the failure", ("agent-not-running",))
 def agent_silent(ctx: Context) -> list[dict]:
     ev = ctx.events
-    agent = ev.filter(pl.col("source") == "waagent_log")
+    # `waagent -collect-logs` runs as its own process (prefix LogCollector): its lines show when
+    # the bundle was taken, not that the agent was alive.
+    collector = (pl.col("source") == "waagent_log") & (pl.col("process") == "LogCollector").fill_null(False)
+    agent = ev.filter((pl.col("source") == "waagent_log") & ~collector)
     if not agent.height or agent["time"].null_count() == agent.height:
         return []
     last = agent.filter(pl.col("time").is_not_null()).sort("time").tail(1).row(0, named=True)
     ref = ctx.at
     if ref is None:
-        others = ev.filter((pl.col("source") != "waagent_log") & pl.col("time").is_not_null())
+        others = ev.filter(((pl.col("source") != "waagent_log") | collector) & pl.col("time").is_not_null())
         if not others.height:
             return []
         ref = others["time"].max()

@@ -4,7 +4,8 @@ A syslog holds everything the VM did; logscan keeps the lines that can explain a
 failure (linux-agent.md §3.4/§3.5, vmsnapshot-extension.md §1.6): the agent's own stdout
 copies (program ``python*``/``waagent``/``WALinuxAgent``), and any line mentioning the agent,
 an extension (``Microsoft.Azure.``), the WireServer ``168.63.129.16``, DHCP/``dhclient``,
-``iptables`` or ``fsfreeze``. The filter runs on the whole file in polars before any field is
+``iptables`` or ``fsfreeze``, plus the guest powering off or rebooting (systemd/logind lines:
+a VM shut down from inside). The filter runs on the whole file in polars before any field is
 extracted, so a 30 MB syslog costs one regex scan::
 
     May 30 13:15:40 vm1 python3[812]: 2024-05-30T13:15:40.1Z INFO Daemon Azure Linux Agent Version:2.2.45
@@ -35,6 +36,9 @@ from .waagent_log import parse_agent_log
 RELEVANT = (
     r"(?i)waagent|walinuxagent|Microsoft\.Azure\.|168\.63\.129\.16|dhclient|dhcp|iptables|fsfreeze"
     r"|^\S+(?:\s+\S+){1,3}\s+python[\d.]*(?:\[\d+\])?:"
+    # the agent's systemd unit, and the guest powering off or rebooting (vm-not-running, guest-shutdown)
+    r"|Azure Linux Agent|System is (?:powering down|rebooting|halting)|Power key pressed"
+    r"|Reached target (?:Power-Off|Reboot|System Power Off|System Reboot|System Halt)|shutting down for system"
 )
 RFC3164 = (
     r"^(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<hms>\d{2}:\d{2}:\d{2})(?:\.\d+)? "
