@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass, field
@@ -55,12 +56,14 @@ from .language import (
     ConditionError,
     Count,
     Sequence,
+    _rx_escape,
     compile_expr,
     count_hits,
     is_temporal,
     parse_condition,
     sequence_hits,
 )
+from .prefilter import required_literals
 
 #: Diagnosis weight of a hit, from the signature's Sigma level.
 LEVEL_WEIGHTS: dict[str, float] = {"informational": 0.1, "low": 0.3, "medium": 0.5, "high": 0.8, "critical": 1.0}
@@ -265,9 +268,10 @@ class _FileReader:
 
     # --- reading ----------------------------------------------------------------------
     def read(self) -> list[Signature]:
-        loader = yaml.SafeLoader(self.text)
         out: list[Signature] = []
+        loader = None
         try:
+            loader = yaml.SafeLoader(self.text)  # raises on characters YAML does not allow
             while loader.check_node():
                 node = loader.get_node()
                 data = loader.construct_document(node)
@@ -285,12 +289,17 @@ class _FileReader:
         except yaml.YAMLError as exc:
             raise self.error(f"YAML: {exc}") from None
         finally:
-            loader.dispose()
+            if loader is not None:
+                loader.dispose()
         return out
 
     @staticmethod
     def _keys(node: yaml.MappingNode) -> dict[Any, tuple[yaml.Node, yaml.Node]]:
-        return {k.value: (k, v) for k, v in node.value}
+        # Keys with no node of their own (a null key ``?``, keys merged in by ``<<``) point at
+        # the mapping itself, so an error about them still has a position.
+        keys: dict[Any, tuple[yaml.Node, yaml.Node]] = defaultdict(lambda: (node, node))
+        keys.update({k.value: (k, v) for k, v in node.value})
+        return keys
 
     def _str(self, data: dict, keys: dict, name: str, default: str | None = None) -> str:
         if name not in data:
@@ -530,14 +539,7 @@ def evaluate(signatures: Iterable[Signature], events: pl.DataFrame) -> pl.DataFr
             by_cols.update(s.tree.by)
     flag_names = [n for _, _, names in plans for n in names]
     keep = list(dict.fromkeys(["_row", "file", "line", "time", "source", "level", "text", "message", *by_cols]))
-    small = (
-        events.lazy()
-        .with_row_index("_row")
-        .with_columns(flags)
-        .filter(pl.any_horizontal(flag_names))
-        .select(*keep, *flag_names)
-        .collect()
-    )
+    small = _flagged_rows(events, sigs, plans, flags, flag_names, keep)
     if not small.height:
         return _empty_hits()
 
@@ -595,6 +597,83 @@ def evaluate(signatures: Iterable[Signature], events: pl.DataFrame) -> pl.DataFr
         pl.coalesce("text", "message").alias("text"),
         pl.col("_row").cast(pl.Int64).alias("row"),
     ).cast(HIT_SCHEMA)  # type: ignore[arg-type]
+
+
+def _parts_of(s: Signature) -> list:
+    t = s.tree
+    return [t.expr] if isinstance(t, Count) else [t.first, t.then] if isinstance(t, Sequence) else [t]
+
+
+#: Rows sampled to measure how common each prefilter word is.
+PREFILTER_SAMPLE = 20_000
+#: A flag whose words occur in more than this share of rows is not worth prefiltering.
+PREFILTER_MAX_SHARE = 0.05
+
+
+def _word_costs(events: pl.DataFrame, words: list[str]) -> dict[str, float]:
+    """Share of (sampled) rows containing each word, lower-cased."""
+    sample = events if events.height <= PREFILTER_SAMPLE else events.sample(PREFILTER_SAMPLE, seed=0)
+    alternation = "(?i)" + "|".join(_rx_escape(w) for w in words)
+    found = (
+        sample.select(pl.col("text").fill_null("").str.extract_all(alternation).alias("w"))
+        .with_row_index("_r")
+        .explode("w")
+        .drop_nulls("w")
+        .select("_r", pl.col("w").str.to_lowercase())
+        .unique()
+        .group_by("w")
+        .len()
+    )
+    n = max(sample.height, 1)
+    costs = dict.fromkeys(words, 0.0)
+    for w, c in found.iter_rows():
+        costs[w] = c / n
+    return costs
+
+
+def _flagged_rows(
+    events: pl.DataFrame,
+    sigs: list[Signature],
+    plans: list[tuple[int, Signature, list[str]]],
+    flags: list[pl.Expr],
+    flag_names: list[str],
+    keep: list[str],
+) -> pl.DataFrame:
+    """The rows where any flag holds, with every flag column, in frame order.
+
+    Most conditions require one of a few words (see :mod:`.prefilter`). Their flags are
+    computed only on the rows where one regex alternation of all those words matches (the
+    Rust regex engine runs literal sets with SIMD/Aho-Corasick, one pass); which words a
+    condition is keyed on (``a and b``: either side's) is chosen by how rare they are in a
+    sample of the frame. Flags that need no word, or only common words, run on every row.
+    The result equals computing every flag on every row.
+    """
+    parts_by_name = {name: part for _i, s, names in plans for part, name in zip(_parts_of(s), names, strict=True)}
+    static = {n: required_literals(p) for n, p in parts_by_name.items()}
+    all_words = sorted(set().union(*[r for r in static.values() if r]))
+    lf = events.lazy().with_row_index("_row")
+    if not all_words:
+        return lf.with_columns(flags).filter(pl.any_horizontal(flag_names)).select(*keep, *flag_names).collect()
+    share = _word_costs(events, all_words)
+    cost = lambda ws: sum(share.get(w, 0.0) for w in ws)  # noqa: E731
+    reqs = {n: required_literals(p, cost) for n, p in parts_by_name.items()}
+    reqs = {n: (r if r and cost(r) <= PREFILTER_MAX_SHARE else None) for n, r in reqs.items()}
+    words = sorted(set().union(*[r for r in reqs.values() if r]))
+    if not words:
+        return lf.with_columns(flags).filter(pl.any_horizontal(flag_names)).select(*keep, *flag_names).collect()
+    by_name = dict(zip(flag_names, flags, strict=True))
+    open_flags = [by_name[n] for n in flag_names if not reqs[n]]
+    alternation = "(?i)" + "|".join(_rx_escape(w) for w in words)
+    cand = pl.col("message").str.contains(alternation).fill_null(False) | pl.col("text").str.contains(
+        alternation
+    ).fill_null(False)
+    base = lf.with_columns(_cand=cand)
+    inside = base.filter(pl.col("_cand")).with_columns(flags)
+    outside = base.filter(~pl.col("_cand")).with_columns(
+        *open_flags, *[pl.lit(False).alias(n) for n in flag_names if reqs[n]]
+    )
+    parts = [p.filter(pl.any_horizontal(flag_names)).select(*keep, *flag_names) for p in (inside, outside)]
+    return pl.concat(parts, how="vertical").sort("_row").collect()
 
 
 def limit_evidence(hits: pl.DataFrame, signatures: Iterable[Signature]) -> pl.DataFrame:
