@@ -245,8 +245,14 @@ def extension_status(ctx: Context) -> list[dict]:
                 continue
             entry = codes["codes"].get(code)
             if entry and entry.get("cause"):
-                hits.append(_hit(r, entry["cause"], 0.9, f"{name} status code {code} ({entry['name']})"))
-                hits.append(_hit(r, "vmsnapshot-extension-failed", 0.4, f"{name} status code {code} ({entry['name']})"))
+                text = f"{name} status code {code} ({entry['name']})"
+                if entry["cause"] == "vmsnapshot-extension-failed":
+                    # A generic failure code says the extension failed, not why: let the
+                    # specific evidence beside it (VSS, COM+, freeze...) rank first.
+                    hits.append(_hit(r, entry["cause"], 0.55, text))
+                else:
+                    hits.append(_hit(r, entry["cause"], 0.9, text))
+                    hits.append(_hit(r, "vmsnapshot-extension-failed", 0.4, text))
         st = kv.get("status")
         if st and (st["value"] or "").lower() == "error" and not backup:
             msg = kv.get("status_message", {}).get("value") if kv.get("status_message") else None
