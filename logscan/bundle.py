@@ -177,18 +177,23 @@ class Bundle:
             d = Path(dirpath)
             for dn in list(dirnames):
                 if (d / dn).is_symlink():
-                    target = (d / dn).resolve()
-                    rel = (d / dn).relative_to(root).as_posix()
-                    if not _inside(target, real_root):
+                    target = _resolve(d / dn)
+                    rel = _printable((d / dn).relative_to(root).as_posix())
+                    if target is None or not _inside(target, real_root):
                         self.error(rel, "unsafe", "folder link points outside the bundle; not followed")
                     dirnames.remove(dn)  # never follow folder links (loops, escapes)
             for fn in sorted(filenames):
                 p = d / fn
                 rel = _printable(p.relative_to(root).as_posix())
                 try:
-                    if p.is_symlink() and not _inside(p.resolve(), real_root):
-                        self.error(rel, "unsafe", "link points outside the bundle; not read")
-                        continue
+                    if p.is_symlink():
+                        target = _resolve(p)
+                        if target is None:
+                            self.error(rel, "unsafe", "link loops or cannot be resolved; not read")
+                            continue
+                        if not _inside(target, real_root):
+                            self.error(rel, "unsafe", "link points outside the bundle; not read")
+                            continue
                     st = p.stat()
                 except OSError as exc:
                     self.error(rel, "unreadable", str(exc.strerror or exc))
@@ -196,12 +201,23 @@ class Bundle:
                 if not stat.S_ISREG(st.st_mode):
                     self.error(rel, "unsafe", "not a regular file (device, fifo or socket); not read")
                     continue
-                yield Member(rel, rel, st.st_size, lambda p=p, rel=rel, size=st.st_size: self._read_file(p, rel), st.st_mtime)
+                if st.st_nlink > 1:
+                    # A hard link shares its content with another name that may lie outside
+                    # the bundle (a link to /etc/shadow looks like any other file).
+                    self.error(rel, "unsafe", f"hard link ({st.st_nlink} names for one file); not read")
+                    continue
+                yield Member(rel, rel, st.st_size, lambda p=p, rel=rel, st=st: self._read_file(p, rel, st), st.st_mtime)
 
-    def _read_file(self, p: Path, rel: str) -> bytes:
+    def _read_file(self, p: Path, rel: str, listed: os.stat_result | None = None) -> bytes:
         limit = self.limits.max_member_bytes
         try:
-            with open(p, "rb") as fh:
+            # Read-only and non-blocking: a file swapped for a FIFO after listing must not hang
+            # the scan; the open file is checked to be the regular file that was listed.
+            fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
+            with os.fdopen(fd, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if not stat.S_ISREG(st.st_mode) or (listed is not None and (st.st_ino, st.st_dev) != (listed.st_ino, listed.st_dev)):
+                    raise IngestError("unreadable", "file changed while the bundle was read (no longer the file listed)", file=rel)
                 data = fh.read(limit + 1)
         except OSError as exc:
             raise IngestError("unreadable", str(exc.strerror or exc), file=rel) from exc
@@ -320,11 +336,19 @@ class Bundle:
     def read(self, m: Member) -> bytes:
         """Read one member, counting it against the bundle's total budget."""
         budget = self.limits.max_total_bytes - self._total_read
-        if budget <= 0:
+        if budget <= 0 or m.size > budget:
             raise IngestError("too-large", "the bundle's total read budget is used up; file skipped", file=m.display)
         data = m.read()
         self._total_read += len(data)
         return data
+
+
+def _resolve(p: Path) -> Path | None:
+    """Where a link leads, or None for a loop or a path that cannot be resolved."""
+    try:
+        return p.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: symlink loop (Python < 3.13)
+        return None
 
 
 def _inside(target: Path, root: Path) -> bool:

@@ -125,7 +125,7 @@ def events_from_records(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
     rows = list(records)
     if not rows:
         return empty(EVENT_SCHEMA)
-    return conform(pl.DataFrame(rows, infer_schema_length=None), EVENT_SCHEMA)
+    return conform(_frame(rows), EVENT_SCHEMA)
 
 
 def facts_from_records(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
@@ -133,7 +133,26 @@ def facts_from_records(records: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
     rows = [{**r, "value": None if r.get("value") is None else str(r["value"])} for r in records]
     if not rows:
         return empty(FACT_SCHEMA)
-    return conform(pl.DataFrame(rows, infer_schema_length=None), FACT_SCHEMA)
+    return conform(_frame(rows), FACT_SCHEMA)
+
+
+def _frame(rows: list[dict]) -> pl.DataFrame:
+    """Rows into a frame. JSON may hold lone surrogates (``"\\ud800"``) that polars cannot
+    store; only when that happens are the strings re-encoded with U+FFFD in their place."""
+    try:
+        return pl.DataFrame(rows, infer_schema_length=None)
+    except UnicodeEncodeError:
+        return pl.DataFrame([_scrub(r) for r in rows], infer_schema_length=None)
+
+
+def _scrub(v: Any) -> Any:
+    if isinstance(v, str):
+        return v.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(v, dict):
+        return {_scrub(k): _scrub(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_scrub(x) for x in v]
+    return v
 
 
 def concat(frames: Iterable[pl.DataFrame], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:

@@ -152,9 +152,15 @@ def _binary_ok(spec: SourceSpec) -> bool:
     return spec.name in {"evtx"}
 
 
+#: Names worth sniffing when no path pattern claims them: event-log kinds, also renamed or
+#: rotated copies (``System.evtx.bak``, ``app.xml.1``, ``Application.evtx_``). Anything else
+#: (binaries, images, scripts) is not read at all.
+SNIFF_RE = re.compile(r"\.(xml|csv|txt|evtx|evt|log|tsv)([._~-][^/.]*){0,2}$", re.IGNORECASE)
+
+
 def _worth_sniffing(member: Member) -> bool:
     """Files no path pattern claims are sniffed only when they could be event-log exports."""
-    return bool(re.search(r"\.(xml|csv|txt|evtx|log|tsv)$", member.path, re.IGNORECASE)) and 0 < member.size < 2 * 1024**3
+    return bool(SNIFF_RE.search(member.path)) and 0 < member.size < 2 * 1024**3
 
 
 def _order(ev: pl.DataFrame) -> pl.DataFrame:

@@ -21,11 +21,14 @@ MASK = "***"
 RULES: list[tuple[str, str]] = [
     # PEM private keys and certificates (possibly with \n escaped inside JSON).
     (r"-----BEGIN ([A-Z0-9 ]*)-----[\s\S]*?-----END [A-Z0-9 ]*-----", r"-----BEGIN $1-----" + MASK + r"-----END $1-----"),
+    # ... and one cut short (no END: a truncated file or record): everything after BEGIN.
+    (r"-----BEGIN ([A-Z0-9 ]*)-----[^*][\s\S]*", r"-----BEGIN $1-----" + MASK),
     # SAS query parameters: the signature and everything that identifies the grant.
     (r"(?i)([?&]|&amp;)(sig|se|st|sv|sp|spr|srt|ss|sr|skoid|sktid|skt|ske|sks|skv|sdd|sip|si)=([^&\s\"'<>\\]+)", r"$1$2=" + MASK),
     # protectedSettings in JSON (plain or escaped quotes) and in XML attributes/elements.
     (r"(?i)(\\?\"protectedSettings\\?\"\s*:\s*\\?\")[^\"\\]*(\\?\")", r"${1}" + MASK + r"${2}"),
     (r"(?i)(<protectedSettings>)[^<]*(</protectedSettings>)", r"${1}" + MASK + r"${2}"),
+    (r"(?i)(\bprotectedSettings\s*=\s*\\?[\"'])[^\"'\\]*", r"${1}" + MASK),
     # Secret-named JSON keys: "password": "...", "storageAccountKey": "...".
     (
         r"(?i)(\\?\"(?:[a-z_]*password|passwd|pwd|[a-z_]*secret|storageaccountkey|accountkey|sharedkey|privatekey|"
@@ -33,9 +36,12 @@ RULES: list[tuple[str, str]] = [
         r"${1}" + MASK + r"${2}",
     ),
     # key=value forms (connection strings, conf files, command lines).
-    (r"(?i)\b(AccountKey|SharedAccessKey|SharedAccessSignature|password|passwd|pwd|client_secret)=([^;&\s\"']+)", r"$1=" + MASK),
-    # Bare storage account keys (64 random bytes, base64: 86 chars + "==").
-    (r"\b[A-Za-z0-9+/]{86}==", MASK),
+    (r"(?i)\b(AccountKey|SharedAccessKey|SharedAccessSignature|password|passwd|pwd|client_secret)\s*[=:]\s*([^;&\s\"']+)", r"$1=" + MASK),
+    # Command-line options: --password X, -Password X, --account-key X, --sas-token X.
+    (r"(?i)(\s--?(?:[a-z]+-)?(?:password|passwd|pwd|secret|account-?key|storage-?key|sas-?token|client-?secret))(\s+|=)([^\s\"']+)", r"$1$2" + MASK),
+    # Bare storage account keys (64 random bytes, base64: 86 chars + "=="). Keys may start with
+    # "+" or "/", so the left edge is "not a base64 character" rather than a word boundary.
+    (r"(^|[^A-Za-z0-9+/])[A-Za-z0-9+/]{86}==", r"${1}" + MASK),
 ]
 
 TRIGGERS = [
@@ -56,7 +62,9 @@ TRIGGERS = [
     "onnectionString",
     "ommandToExecute",
     "pwd=",
+    "PWD",
     "passwd",
+    "PASSWD",
     "==",
 ]
 
@@ -116,7 +124,18 @@ def events(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(series(df["text"]), series(df["message"]))
 
 
+#: Fact keys whose value is a secret whatever it looks like (``settings.password``,
+#: ``settings.storageKey2``, ``settings.commandToExecute``): the value is replaced whole.
+SECRET_KEY_RX = (
+    r"(?i)(pass(word|wd)|pwd|secret|(account|storage|shared|private|access|signing|sas)_?key\d*|sas_?token|"
+    r"(^|[._])token$|connection_?string|command_?to_?execute|credential|protectedsettings$)"
+)
+
+
 def facts(df: pl.DataFrame) -> pl.DataFrame:
     if not df.height:
         return df
-    return df.with_columns(series(df["value"]))
+    secret_key = pl.col("key").str.contains(SECRET_KEY_RX).fill_null(False) & pl.col("value").is_not_null()
+    return df.with_columns(series(df["value"])).with_columns(
+        value=pl.when(secret_key).then(pl.lit(MASK)).otherwise(pl.col("value"))
+    )
