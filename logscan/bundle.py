@@ -14,6 +14,7 @@ members, bombs) is skipped and reported as an ingest error; the rest is still re
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import posixpath
@@ -119,11 +120,13 @@ class Bundle:
 
     def close(self) -> None:
         for c in reversed(self._closers):
-            try:
+            with contextlib.suppress(Exception):
                 c()
-            except Exception:
-                pass
         self._closers.clear()
+
+    def _open_root(self) -> io.BufferedReader:
+        # Closed by close() through _closers (the archive stays open while members are read).
+        return open(self.root, "rb")
 
     def error(self, file: str | None, kind: str, detail: str) -> None:
         self.errors.append({"file": file, "source": "bundle", "kind": kind, "detail": detail, "line": None})
@@ -131,14 +134,12 @@ class Bundle:
     # -- listing ---------------------------------------------------------------------------
     def members(self) -> Iterator[Member]:
         """Every readable file, archives inside the bundle opened in place."""
-        count = 0
         if self.root.is_dir():
             top = self._folder_members(self.root)
         else:
             # The top-level archive is streamed from disk, never loaded whole.
-            top = self._archive_members(self.root.name, "", "", lambda: open(self.root, "rb"), depth=0, top=True)
-        for m in self._expand(top, depth=0):
-            count += 1
+            top = self._archive_members(self.root.name, "", "", self._open_root, depth=0, top=True)
+        for count, m in enumerate(self._expand(top, depth=0), 1):
             if count > self.limits.max_members:
                 self.error(None, "too-many-files", f"more than {self.limits.max_members:,} files; the rest were skipped")
                 return
@@ -289,7 +290,7 @@ class Bundle:
         return data
 
     def _tar_members(self, fh, logical: str, prefix: str) -> Iterator[Member]:
-        tf = tarfile.open(fileobj=fh, mode="r:*")
+        tf = tarfile.open(fileobj=fh, mode="r:*")  # noqa: SIM115 - closed by close()
         self._closers.append(tf.close)
         for ti in tf:
             raw = _printable(ti.name)

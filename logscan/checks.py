@@ -147,7 +147,7 @@ def provisioning_agent(ctx: Context) -> list[dict]:
 def conf_notes(facts: pl.DataFrame) -> list[str]:
     """Things worth telling the engineer about the conf that are not a cause by themselves."""
     notes = []
-    rows = facts.filter((pl.col("subject") == "conf")).select("key", "value", "file", "line").to_dicts()
+    rows = facts.filter(pl.col("subject") == "conf").select("key", "value", "file", "line").to_dicts()
     keys = {r["key"]: r for r in rows}
     if "Extensions.Enable" in keys:
         r = keys["Extensions.Enable"]

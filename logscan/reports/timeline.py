@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import polars as pl
+from rich.text import Text
 
 #: Columns of the JSON/CSV timeline, in order. ``time``/``file``/``line``/``source``/
 #: ``level``/``message`` are a contract; the rest are extras.
@@ -99,7 +100,6 @@ def write(ev: pl.DataFrame, bundle, fmt: str, output: Path | None, *, limit: int
 def _table(ev: pl.DataFrame, bundle, output: Path | None, limit: int | None) -> None:
     from rich.console import Console
     from rich.table import Table
-    from rich.text import Text
 
     shown = ev if limit is not None else ev.head(200)
     table = Table(title=f"{bundle.vm}: {ev.height:,} events", show_lines=False, expand=True)
