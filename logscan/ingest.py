@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from . import redact
 from .bundle import Bundle, Limits, Member
 from .errors import IngestError
 from .frames import EVENT_SCHEMA, FACT_SCHEMA, INGEST_ERROR_SCHEMA, TimeBasis, concat, empty
-from .sources import SourceFile, SourceSpec, registry, spec_for
+from .sources import Parsed, SourceFile, SourceSpec, registry, spec_for
 from .textio import gunzip, is_probably_binary
 
 GZ_RE = re.compile(r"\.gz$", re.IGNORECASE)
@@ -66,7 +67,26 @@ def load(path: str | os.PathLike, *, limits: Limits | None = None, platform: str
     seen: Counter[str] = Counter()
     files_per_source: Counter[str] = Counter()
     unrecognised: list[str] = []
-    with Bundle.open(path, limits) as bundle:
+    # Files are read one at a time (archives are not thread-safe) and parsed on a small
+    # thread pool: parsing is polars work that releases the GIL, so the cores share the
+    # files. At most a few files are in flight, which bounds memory; results are taken in
+    # bundle order, so the output does not depend on timing.
+    workers = _parse_workers()
+    with Bundle.open(path, limits) as bundle, ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[tuple[Future, SourceSpec, Member]] = deque()
+
+        def collect(fut: Future, spec: SourceSpec, member: Member) -> None:
+            parsed, errs = fut.result()
+            errors.extend(errs)
+            if parsed is None:
+                return
+            if parsed.events is not None and parsed.events.height:
+                events.append(parsed.events)
+            if parsed.facts is not None and parsed.facts.height:
+                facts.append(parsed.facts)
+            for e in parsed.errors:
+                errors.append({"file": member.display, "source": spec.name, **e})
+
         for member in bundle.members():
             spec, src, errs = _prepare(bundle, member)
             errors.extend(errs)
@@ -76,26 +96,11 @@ def load(path: str | os.PathLike, *, limits: Limits | None = None, platform: str
                 continue
             seen[spec.name] += 1
             files_per_source[spec.name] += 1
-            try:
-                parsed = spec.parse(src)
-            except IngestError as exc:
-                errors.append(exc.as_row(member.display, spec.name))
-                continue
-            except Exception as exc:  # a parser bug must not cost the rest of the bundle
-                errors.append(
-                    {"file": member.display, "source": spec.name, "kind": "parser-bug", "detail": f"{type(exc).__name__}: {exc}", "line": None}
-                )
-                continue
-            if src.decoded.notes:  # NULs removed, Latin-1 bytes, BOM-less UTF-16: say how it was read
-                errors.append(
-                    {"file": member.display, "source": spec.name, "kind": "decoded", "detail": f"read as {src.decoded.encoding}; " + "; ".join(src.decoded.notes), "line": None}
-                )
-            if parsed.events is not None and parsed.events.height:
-                events.append(parsed.events)
-            if parsed.facts is not None and parsed.facts.height:
-                facts.append(parsed.facts)
-            for e in parsed.errors:
-                errors.append({"file": member.display, "source": spec.name, **e})
+            pending.append((pool.submit(_parse_one, spec, src, member.display), spec, member))
+            while len(pending) > workers:
+                collect(*pending.popleft())
+        while pending:
+            collect(*pending.popleft())
         errors.extend(bundle.errors)
         name = bundle.name
 
@@ -106,6 +111,31 @@ def load(path: str | os.PathLike, *, limits: Limits | None = None, platform: str
     err = err.with_columns(pl.col("detail").map_batches(redact.series, return_dtype=pl.String))
     cov = coverage(files_per_source, ev, platform or detect_platform(files_per_source), unrecognised)
     return LoadedBundle(name=name, path=str(Path(path)), events=ev, facts=fa, ingest_errors=err, coverage=cov)
+
+
+def _parse_workers() -> int:
+    env = os.environ.get("LOGSCAN_PARSE_THREADS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _parse_one(spec: SourceSpec, src: SourceFile, display: str) -> tuple[Parsed | None, list[dict]]:
+    """Run one parser; anything it raises becomes an ingest-error row, never an exception."""
+    errs: list[dict] = []
+    try:
+        parsed = spec.parse(src)
+    except IngestError as exc:
+        return None, [exc.as_row(display, spec.name)]
+    except Exception as exc:  # a parser bug must not cost the rest of the bundle
+        return None, [
+            {"file": display, "source": spec.name, "kind": "parser-bug", "detail": f"{type(exc).__name__}: {exc}", "line": None}
+        ]
+    if src.decoded.notes:  # NULs removed, Latin-1 bytes, BOM-less UTF-16: say how it was read
+        errs.append(
+            {"file": display, "source": spec.name, "kind": "decoded", "detail": f"read as {src.decoded.encoding}; " + "; ".join(src.decoded.notes), "line": None}
+        )
+    return parsed, errs
 
 
 def _prepare(bundle: Bundle, member: Member) -> tuple[SourceSpec | None, SourceFile | None, list[dict]]:
