@@ -38,6 +38,7 @@ HIT_SCHEMA = {
     "time": pl.Datetime("us", "UTC"),
     "source": pl.String,
     "text": pl.String,
+    "note": pl.String,  # what a check concluded from the line (signature hits: null)
 }
 
 
@@ -97,7 +98,9 @@ def _fact_rows(ctx: Context, subject: str | pl.Expr, key: str | list[str]) -> pl
     return f.filter(subj & pl.col("key").is_in(keys))
 
 
-def _hit(row: dict, cause: str, weight: float, text: str | None = None) -> dict:
+def _hit(row: dict, cause: str, weight: float, note: str | None = None) -> dict:
+    """Evidence from a fact: the text is the fact as written (``key=value``), the note says
+    what the check concluded from it."""
     return {
         "cause": cause,
         "weight": weight,
@@ -105,7 +108,8 @@ def _hit(row: dict, cause: str, weight: float, text: str | None = None) -> dict:
         "line": row.get("line"),
         "time": row.get("time"),
         "source": row.get("source"),
-        "text": text if text is not None else f"{row.get('key')}={row.get('value')}",
+        "text": f"{row.get('key')}={row.get('value')}",
+        "note": note,
     }
 
 
@@ -122,7 +126,7 @@ def extensions_disabled(ctx: Context) -> list[dict]:
     misspelt = [r for r in rows if r["key"] == "Extensions.Enable"]
     effective = enabled[-1] if enabled else None  # the agent keeps the last assignment
     if effective and (effective["value"] or "").strip().lower() == "n":
-        hits.append(_hit(effective, "linux-agent-config", 0.9, f"Extensions.Enabled={effective['value']} (extension processing is off)"))
+        hits.append(_hit(effective, "linux-agent-config", 0.9, "extension processing is off"))
         for r in misspelt:
             hits.append(
                 _hit(
@@ -140,7 +144,7 @@ def provisioning_agent(ctx: Context) -> list[dict]:
     rows = _fact_rows(ctx, "conf", "Provisioning.Agent").to_dicts()
     if rows and (rows[-1]["value"] or "auto").strip().lower() not in ("auto", ""):
         r = rows[-1]
-        return [_hit(r, "linux-agent-config", 0.35, f"Provisioning.Agent={r['value']} (Azure Backup expects auto)")]
+        return [_hit(r, "linux-agent-config", 0.35, "Azure Backup expects Provisioning.Agent=auto")]
     return []
 
 
@@ -194,7 +198,7 @@ def agent_outdated(ctx: Context) -> list[dict]:
     hits = [_hit(best, "linux-agent-outdated", weight, f"agent version {best['value']} is below the supported floor {floor}")]
     for r in _fact_rows(ctx, "conf", ["AutoUpdate.Enabled", "AutoUpdate.UpdateToLatestVersion"]).to_dicts():
         if (r["value"] or "").strip().lower() == "n":
-            hits.append(_hit(r, "linux-agent-outdated", 0.4, f"{r['key']}={r['value']}: the agent will not update itself"))
+            hits.append(_hit(r, "linux-agent-outdated", 0.4, "the agent will not update itself"))
     return hits
 
 
@@ -307,6 +311,7 @@ def agent_silent(ctx: Context) -> list[dict]:
             "time": last["time"],
             "source": last["source"],
             "text": last["text"] or last["message"],
+            "note": "the agent log's last line",
         },
         {
             "cause": "agent-not-running",
@@ -315,7 +320,8 @@ def agent_silent(ctx: Context) -> list[dict]:
             "line": None,
             "time": ref,
             "source": "check",
-            "text": f"the agent log's last line is {hours:.1f} h before "
+            "text": None,
+            "note": f"the agent log's last line is {hours:.1f} h before "
             + ("the failure time given with --at" if ctx.at else "the newest event in other logs"),
         },
     ]
@@ -330,4 +336,11 @@ def run_checks(facts: pl.DataFrame, events: pl.DataFrame, at: datetime | None = 
             rows.append({"signature": c.id, **h})
     if not rows:
         return pl.DataFrame(schema=HIT_SCHEMA)
-    return pl.DataFrame(rows, schema=HIT_SCHEMA)
+    hits = pl.DataFrame(rows, schema=HIT_SCHEMA)
+    # A fact read from a log line (the agent's version banner) is quoted as that line.
+    if events.height:
+        written = events.select("file", "line", pl.coalesce("text", "message").alias("_written")).unique(["file", "line"])
+        hits = hits.join(written, on=["file", "line"], how="left").with_columns(
+            text=pl.coalesce("_written", "text")
+        ).drop("_written")
+    return hits

@@ -49,6 +49,8 @@ class Evidence:
     text: str
     source: str | None = None
     signature: str | None = None
+    rank: int = 0  # 1 = the most telling line (strong, distinct signature, near the failure)
+    note: str | None = None  # what a check concluded from this line, if any
 
     def as_dict(self) -> dict:
         return {
@@ -58,6 +60,8 @@ class Evidence:
             "text": self.text,
             "source": self.source,
             "signature": self.signature,
+            "rank": self.rank,
+            "note": self.note,
         }
 
 
@@ -171,7 +175,7 @@ def hits_for(bundle: LoadedBundle, at: datetime | None = None, signatures=None) 
     )
     raw = evaluate(sigs, bundle.events)
     if raw.height:
-        sig_hits = raw.join(meta, on="signature", how="inner").explode("cause")
+        sig_hits = raw.join(meta, on="signature", how="inner").explode("cause").with_columns(note=pl.lit(None, pl.String))
         sig_hits = sig_hits.select(list(HIT_SCHEMA)).cast(HIT_SCHEMA)  # type: ignore[arg-type]
     else:
         sig_hits = pl.DataFrame(schema=HIT_SCHEMA)
@@ -236,6 +240,7 @@ def link_wer(hits: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
         pl.col("_time").alias("time"),
         pl.col("_source").alias("source"),
         pl.col("_text").alias("text"),
+        pl.lit("Windows Error Reporting record of the same crash (same report id)").alias("note"),
     ).unique(["signature", "cause", "file", "line"], maintain_order=True)
     return pl.concat([hits, added.cast(hits.schema)], how="vertical")  # type: ignore[arg-type]
 
@@ -451,7 +456,13 @@ def _evidence(grp: pl.DataFrame, ref: datetime | None) -> list[Evidence]:
         )
     else:
         df = df.with_columns(_d=pl.lit(0.0))
-    df = df.sort(["weight", "_d"], descending=[True, False]).head(MAX_EVIDENCE)
+    # One line per signature first (the strongest, nearest), then more of the same: a few
+    # repeats of one line must not crowd out a second, independent kind of evidence.
+    df = df.sort(["weight", "_d"], descending=[True, False]).with_columns(
+        _k=pl.int_range(pl.len()).over("signature")
+    )
+    df = df.sort(["_k", "weight", "_d"], descending=[False, True, False]).head(MAX_EVIDENCE)
+    df = df.with_columns(_rank=pl.int_range(1, pl.len() + 1))
     # Show the chosen lines in time order: that is how an engineer reads them.
     df = df.sort(["time", "file", "line"], nulls_last=True)
     out = []
@@ -459,7 +470,9 @@ def _evidence(grp: pl.DataFrame, ref: datetime | None) -> list[Evidence]:
         text = r["text"] or ""
         if len(text) > EVIDENCE_TEXT_MAX:
             text = text[:EVIDENCE_TEXT_MAX] + " …"
-        out.append(Evidence(r["file"], r["line"], r["time"], text, r["source"], r["signature"]))
+        out.append(
+            Evidence(r["file"], r["line"], r["time"], text, r["source"], r["signature"], r["_rank"], r.get("note"))
+        )
     return out
 
 

@@ -24,12 +24,14 @@ def _finding(i: int, f: Finding) -> list[str]:
     out = [f"{i}. **{f.title}** (`{f.cause}`), score {f.score:.2f}", ""]
     if f.evidence:
         out.append("   ```text")
-        for e in f.evidence[:EXCERPT_LINES]:
+        # The most telling lines (by rank), shown in the order they were written.
+        best = sorted(sorted(f.evidence, key=lambda e: e.rank or 99)[:EXCERPT_LINES], key=f.evidence.index)
+        for e in best:
             where = f"{e.file}:{e.line}" if e.file else (e.source or "")
             first = _fence(e.text).splitlines()[0] if e.text and e.text.strip() else ""
             if len(first) > EXCERPT_WIDTH:
                 first = first[:EXCERPT_WIDTH] + " …"
-            out.append(f"   {where}  {first}")
+            out.append(f"   {where}  {first}" + (f"   <- {e.note}" if e.note else ""))
         if len(f.evidence) > EXCERPT_LINES:
             out.append(f"   … {len(f.evidence) - EXCERPT_LINES} more evidence line(s)")
         out.append("   ```")

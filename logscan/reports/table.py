@@ -29,6 +29,8 @@ def renderable(r: VmReport):
             first = (e.text or "").split("\n")[0][:400]
             parts.append(Text.assemble(("  ", ""), (where, "dim"), ("  ", ""), (when, "cyan")))
             parts.append(Text("    " + first, overflow="fold"))
+            if e.note:
+                parts.append(Text("    ↳ " + e.note, style="yellow"))
         fix = (f.remediation or "").strip()
         if fix:
             parts.append(Text("Fix: " + fix.splitlines()[0] + (" …" if "\n" in fix else ""), style="green"))
