@@ -194,7 +194,10 @@ def agent_outdated(ctx: Context) -> list[dict]:
     if v is None or v >= LINUX_AGENT_FLOOR:
         return []
     floor = ".".join(map(str, LINUX_AGENT_FLOOR))
-    weight = 0.85 if v < (2, 2) else 0.7
+    # 2.0/2.1 are unsupported by the maintainers' own word; the 2.2.53 floor itself is a
+    # heuristic (linux-agent.md §3.2), so a 2.2.x agent below it is weaker evidence than a
+    # failure line that names the problem.
+    weight = 0.85 if v < (2, 2) else 0.45
     hits = [_hit(best, "linux-agent-outdated", weight, f"agent version {best['value']} is below the supported floor {floor}")]
     for r in _fact_rows(ctx, "conf", ["AutoUpdate.Enabled", "AutoUpdate.UpdateToLatestVersion"]).to_dicts():
         if (r["value"] or "").strip().lower() == "n":
@@ -298,7 +301,10 @@ def agent_silent(ctx: Context) -> list[dict]:
         if not others.height:
             return []
         ref = others["time"].max()
-    if ref - last["time"] < AGENT_SILENCE:
+    # Agents before 2.2.46 log local time with no zone (read as UTC): against UTC logs the
+    # gap can be the VM's zone offset, up to 14 h, rather than silence.
+    slack = timedelta(hours=14) if last.get("time_basis") == "local-assumed-utc" and ctx.at is None else timedelta(0)
+    if ref - last["time"] < AGENT_SILENCE + slack:
         return []
     gap = ref - last["time"]
     hours = gap.total_seconds() / 3600
