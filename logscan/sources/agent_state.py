@@ -32,15 +32,11 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-
-import defusedxml
-import defusedxml.ElementTree as DET
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from ..errors import IngestError
-from ..frames import TimeBasis, events_from_records, facts_from_records
+from ._structured import Rows, find_all, first, kind_of, line_of, local, parse_xml, text_of, ticks_to_datetime
 from .base import Parsed, SourceFile, SourceSpec
 
 NAME = "agent_state"
@@ -69,11 +65,10 @@ HISTORY_RE = re.compile(
 )
 _FILE_N_RE = re.compile(r"\.(\d+)\.(?:xml|json)$", re.IGNORECASE)
 _PLACEHOLDER = "xml"  # root element of "<xml>empty placeholder file</xml>"
-_TICKS_EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
 
 
 # ---------------------------------------------------------------------------------------
-# Helpers shared with ext_status (history dir times, ticks, safe XML)
+# History dir names (also used by ext_status)
 # ---------------------------------------------------------------------------------------
 
 
@@ -97,126 +92,6 @@ def history_info(path: str) -> HistoryInfo | None:
     except ValueError:
         return None
     return HistoryInfo(m["dir"], t, m["inc"] or m["inc_old"])
-
-
-def ticks_to_datetime(ticks: object) -> datetime | None:
-    """.NET ticks (100 ns since 0001-01-01 UTC), as CRP writes ``createdOnTicks``, to UTC."""
-    try:
-        n = int(str(ticks).strip())
-        if n <= 0:
-            return None
-        return _TICKS_EPOCH + timedelta(microseconds=n // 10)
-    except (ValueError, OverflowError):
-        return None
-
-
-def parse_utc(value: object) -> datetime | None:
-    """``2019-06-06T23:52:59Z`` (optionally with fractions or an offset) to a UTC datetime."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    s = value.strip()
-    if s.endswith(("Z", "z")):
-        s = s[:-1] + "+00:00"
-    # Python 3.10's fromisoformat wants 0, 3 or 6 fraction digits.
-    s = re.sub(r"\.(\d+)", lambda m: "." + m.group(1)[:6].ljust(6, "0"), s, count=1)
-    try:
-        t = datetime.fromisoformat(s)
-    except ValueError:
-        return None
-    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
-
-
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
-
-
-def parse_xml(text: str) -> ET.Element:
-    """Parse untrusted XML: no DTD, no entities, no external references.
-
-    The declaration is dropped first because the text is already decoded (a declared
-    ``encoding="utf-16"`` would otherwise be re-applied to a str).
-    """
-    body = _XML_DECL.sub("", text.lstrip("\ufeff"), count=1)
-    try:
-        return DET.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except defusedxml.DefusedXmlException as exc:
-        raise IngestError("unsafe-xml", f"refused: {type(exc).__name__} (DTDs and entities are not read)") from exc
-    except ET.ParseError as exc:
-        raise IngestError("parse", f"malformed XML: {exc}") from exc
-
-
-def local(tag: object) -> str:
-    """Element name without its ``{namespace}``."""
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def first(root: ET.Element, *path: str) -> ET.Element | None:
-    """First element reached by following local names (namespaces ignored) below ``root``."""
-    nodes = [root]
-    for name in path:
-        nodes = [c for n in nodes for c in n if local(c.tag) == name]
-        if not nodes:
-            return None
-    return nodes[0]
-
-
-def find_all(root: ET.Element, name: str) -> Iterator[ET.Element]:
-    return (e for e in root.iter() if local(e.tag) == name)
-
-
-def text_of(e: ET.Element | None) -> str | None:
-    if e is None or e.text is None:
-        return None
-    return e.text.strip() or None
-
-
-def line_of(text: str, needle: str, start: int = 0) -> tuple[int | None, int]:
-    """1-based line of ``needle`` in ``text`` (searching from ``start``) and its offset."""
-    pos = text.find(needle, start)
-    if pos < 0:
-        return None, start
-    return text.count("\n", 0, pos) + 1, pos
-
-
-# ---------------------------------------------------------------------------------------
-# Collecting rows
-# ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class Rows:
-    """Facts and events of one file, stamped with its source, file and default time."""
-
-    source: str
-    file: str
-    time: datetime | None = None
-    facts: list[dict] = field(default_factory=list)
-    events: list[dict] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)
-
-    def fact(self, subject: str, key: str, value: object, line: int | None = None, time: datetime | None = None) -> None:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        self.facts.append(
-            {"source": self.source, "file": self.file, "line": line, "time": time or self.time,
-             "subject": subject, "key": key, "value": str(value).strip()}
-        )
-
-    def event(self, **row: object) -> None:
-        t = row.get("time", self.time)
-        row.setdefault("time_basis", TimeBasis.UTC if t is not None else TimeBasis.NONE)
-        self.events.append({"source": self.source, "file": self.file, **row, "time": t})
-
-    def parsed(self) -> Parsed:
-        return Parsed(events=events_from_records(self.events), facts=facts_from_records(self.facts), errors=self.errors)
-
-
-def _kind(path: str) -> str | None:
-    for k, rx in _KIND_RE:
-        if rx.search(path):
-            return k
-    return None
 
 
 # ---------------------------------------------------------------------------------------
@@ -349,10 +224,6 @@ def _ovf_env(root: ET.Element, text: str, rows: Rows) -> None:
     rows.fact("agent", "provision_guest_agent", pga.lower() if pga else None, line_of(text, "ProvisionGuestAgent>")[0])
 
 
-def _json_line(text: str, key: str, start: int = 0) -> tuple[int | None, int]:
-    return line_of(text, f'"{key}"', start)
-
-
 def _vm_settings(f: SourceFile, rows: Rows, hist: HistoryInfo | None) -> None:
     try:
         doc = json.loads(f.text)
@@ -370,11 +241,11 @@ def _vm_settings(f: SourceFile, rows: Rows, hist: HistoryInfo | None) -> None:
     if isinstance(meta, dict):
         for src, key in (("vmName", "vm_name"), ("vmId", "vm_id"), ("subscriptionId", "subscription_id"),
                          ("resourceGroupName", "resource_group"), ("location", "location"), ("vmSize", "vm_size")):
-            rows.fact("vm", key, meta.get(src) if isinstance(meta.get(src), str) else None, _json_line(text, src)[0])
+            rows.fact("vm", key, meta.get(src) if isinstance(meta.get(src), str) else None, line_of(text, f'"{src}"')[0])
     pos = max(text.find('"gaFamilies"'), 0)
     for fam in doc.get("gaFamilies") or []:
         if isinstance(fam, dict):
-            line, pos = _json_line(text, "name", pos)
+            line, pos = line_of(text, '"name"', pos)
             pos += 1
             rows.fact("agent", "ga_family", fam.get("name"), line)
             rows.fact("agent", "ga_family_version", fam.get("version"), line)
@@ -416,7 +287,7 @@ def _single_value(f: SourceFile, pattern: str, what: str) -> str:
 
 def parse(f: SourceFile) -> Parsed:
     """Read one agent state file into facts (and goal-state events)."""
-    kind = _kind(f.path)
+    kind = kind_of(f.path, _KIND_RE)
     hist = history_info(f.path)
     rows = Rows(NAME, f.display, hist.time if hist else None)
     if kind == "incarnation":

@@ -34,7 +34,20 @@ from typing import Any
 
 from .. import redact
 from ..errors import IngestError
-from .agent_state import Rows, history_info, parse_utc, ticks_to_datetime
+from ._structured import (
+    VALID_STATUS,
+    Rows,
+    as_int,
+    json_key_line,
+    kind_of,
+    load_json,
+    maybe_json,
+    parse_utc,
+    status_level,
+    ticks_to_datetime,
+    vmsnapshot_effective,
+)
+from .agent_state import history_info
 from .base import Parsed, SourceFile, SourceSpec
 
 NAME = "ext_status"
@@ -57,22 +70,11 @@ _EXT_PATH = re.compile(
 )
 _AGENT_DIR = re.compile(r"(?:^|/)WALinuxAgent-(?P<version>\d+(?:\.\d+)*)/error\.json$", re.IGNORECASE)
 
-VALID_STATUS = ("success", "error", "transitioning", "warning")
-# VMSnapshot codes that are not failures: success(0, 1), already processed (3), interim (4).
-VMSNAPSHOT_OK = (0, 1, 3)
-VMSNAPSHOT_TRANSITIONING = 4
 # Public-settings keys whose values are never stored: URLs carry SAS tokens, objectStr is an
 # encoded blob of snapshot SAS URIs.
 _SECRETISH = re.compile(r"(?i)uri|url|sas|key|token|secret|passw|pwd|cred|connection|objectstr|blob|cert|protected")
 OMITTED = "<omitted>"
 _MAX_MSG = 2000
-
-
-def _kind(path: str) -> str | None:
-    for k, rx in _KIND_RE:
-        if rx.search(path):
-            return k
-    return None
 
 
 def split_name_version(dirname: str) -> tuple[str, str | None]:
@@ -81,52 +83,17 @@ def split_name_version(dirname: str) -> tuple[str, str | None]:
     return (m["name"], m["version"]) if m else (dirname, None)
 
 
-def _load_json(f: SourceFile) -> Any:
-    text = f.text.strip().lstrip("\ufeff")
-    if not text:
-        raise IngestError("parse", "no JSON content (only whitespace)")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise IngestError("parse", f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", line=exc.lineno) from exc
-
-
 def _one_line(s: object, limit: int = _MAX_MSG) -> str:
     out = re.sub(r"\s+", " ", str(s)).strip()
     return out if len(out) <= limit else out[:limit] + " ..."
 
 
+def _load_json(f: SourceFile) -> Any:
+    return load_json(f, empty_kind="parse", empty_detail="no JSON content (only whitespace)")
+
+
 def _short(extension: str) -> str:
     return extension.rsplit(".", 1)[-1] or extension
-
-
-def _as_int(v: object) -> int | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int):
-        return v
-    if isinstance(v, str) and re.fullmatch(r"-?\d+", v.strip()):
-        return int(v.strip())
-    return None
-
-
-def _maybe_json(v: object) -> Any:
-    """VMSnapshot nests JSON inside strings; parse it when it looks like JSON, else None."""
-    if isinstance(v, str) and v.lstrip()[:1] in ("{", "["):
-        try:
-            return json.loads(v)
-        except json.JSONDecodeError:
-            return None
-    return None
-
-
-def _json_line(text: str, key: str, value: str | None = None, start: int = 0) -> tuple[int | None, int]:
-    """1-based line of ``"key": "value"`` (any spacing) in a JSON text, and its offset."""
-    pat = rf'"{re.escape(key)}"\s*:' + (rf'\s*"{re.escape(value)}"' if value is not None else "")
-    m = re.compile(pat).search(text, start)
-    if not m:
-        return None, start
-    return text.count("\n", 0, m.start()) + 1, m.end()
 
 
 # ---------------------------------------------------------------------------------------
@@ -153,11 +120,7 @@ class StatusView:
 
     @property
     def level(self) -> str:
-        if self.effective == "error":
-            return "ERROR"
-        if self.effective in ("warning", "transitioning"):
-            return "WARNING"
-        return "INFO"
+        return status_level(self.effective)
 
     def summary(self) -> str:
         head = f"{_short(self.extension)} status {self.effective}"
@@ -208,7 +171,7 @@ def read_status(status: dict, extension: str, time_raw: object) -> StatusView:
     fm = status.get("formattedMessage")
     raw_message = fm.get("message") if isinstance(fm, dict) else None
     raw_message = raw_message if isinstance(raw_message, str) else (None if raw_message is None else json.dumps(raw_message))
-    inner_msg = _maybe_json(raw_message)
+    inner_msg = maybe_json(raw_message)
     message = inner_msg.get("messageStr") if isinstance(inner_msg, dict) and "messageStr" in inner_msg else raw_message
 
     # The blob status VMSnapshot hides in substatus[0].name carries telemetry and health.
@@ -218,7 +181,7 @@ def read_status(status: dict, extension: str, time_raw: object) -> StatusView:
     for sub in status.get("substatus") or []:
         if not isinstance(sub, dict):
             continue
-        inner = _maybe_json(sub.get("name"))
+        inner = maybe_json(sub.get("name"))
         inner = inner[0] if isinstance(inner, list) and inner else inner
         inner_status = inner.get("status") if isinstance(inner, dict) else None
         if isinstance(inner_status, dict):
@@ -238,12 +201,8 @@ def read_status(status: dict, extension: str, time_raw: object) -> StatusView:
         # The agent turns a missing or unknown status into an error ("Malformed status file").
         effective = "error"
         malformed = "malformed: no status.status" if reported is None else f"malformed: status {reported!r}"
-    n = _as_int(code_raw)
-    if vmsnapshot and n is not None and effective != "error":
-        if n == VMSNAPSHOT_TRANSITIONING:
-            effective = "transitioning"
-        elif n not in VMSNAPSHOT_OK:
-            effective = "error"  # ARM VMs: file-level "success" hides the failure; the code says it
+    if vmsnapshot:
+        effective = vmsnapshot_effective(effective, as_int(code_raw))
     hcode = health.get("vmHealthStatusCode") if health else None
     return StatusView(
         extension=extension,
@@ -271,7 +230,7 @@ def _status_event(rows: Rows, view: StatusView, version: str | None, line: int |
 def _handler_level(status: object, code: object) -> str:
     if status == "Ready":
         return "INFO"
-    n = _as_int(code)
+    n = as_int(code)
     return "WARNING" if status == "NotReady" and (n is None or n == 0) else "ERROR"
 
 
@@ -322,7 +281,7 @@ def _status_file(f: SourceFile, rows: Rows) -> None:
     subject = f"extension:{extension}"
     rows.fact(subject, "version", version, None, view.time)
     rows.fact(subject, "sequence", seq, None, view.time)
-    view.add_facts(rows, subject, _json_line(f.text, "status")[0])
+    view.add_facts(rows, subject, json_key_line(f.text, "status")[0])
     _status_event(rows, view, version, 1)
 
 
@@ -364,7 +323,7 @@ def _settings(f: SourceFile, rows: Rows) -> None:
     # Only publicSettings is looked at; protectedSettings is never read, not even to mask it.
     public = handler.get("publicSettings") if isinstance(handler, dict) else None
     if isinstance(public, str):
-        public = _maybe_json(public) if public.strip() else {}
+        public = maybe_json(public) if public.strip() else {}
     if public is not None and not isinstance(public, dict):
         rows.errors.append({"kind": "parse", "detail": "publicSettings is not a JSON object", "line": None})
         public = None
@@ -374,7 +333,7 @@ def _settings(f: SourceFile, rows: Rows) -> None:
     rows.fact(subject, "sequence", seq, None, t)
     start = max(f.text.find('"publicSettings"'), 0)
     for key, value in public.items():
-        line, _ = _json_line(f.text, str(key), None, start)
+        line, _ = json_key_line(f.text, str(key), None, start)
         rows.fact(subject, f"settings.{key}", _public_value(str(key), value), line, t)
 
 
@@ -390,7 +349,7 @@ def _waagent_status(f: SourceFile, rows: Rows) -> None:
     agg = doc.get("aggregateStatus") if isinstance(doc.get("aggregateStatus"), dict) else {}
     ga = agg.get("guestAgentStatus")
     if isinstance(ga, dict):
-        line = _json_line(text, "guestAgentStatus")[0]
+        line = json_key_line(text, "guestAgentStatus")[0]
         fm = ga.get("formattedMessage")
         msg = fm.get("message") if isinstance(fm, dict) else None
         rows.fact("agent", "version", ga.get("version"), line)
@@ -408,7 +367,7 @@ def _waagent_status(f: SourceFile, rows: Rows) -> None:
             continue
         name = str(h.get("handlerName") or "")
         version = h.get("handlerVersion")
-        line, pos = _json_line(text, "handlerName", name, pos)
+        line, pos = json_key_line(text, "handlerName", name, pos)
         rss = h.get("runtimeSettingsStatus") if isinstance(h.get("runtimeSettingsStatus"), dict) else {}
         ext_name = rss.get("extensionName")
         extension = f"{name}.{ext_name}" if ext_name else name
@@ -423,7 +382,7 @@ def _waagent_status(f: SourceFile, rows: Rows) -> None:
             _status_event(rows, view, version, line)
     os_info = doc.get("guestOSInfo")
     if isinstance(os_info, dict):
-        line = _json_line(text, "guestOSInfo")[0]
+        line = json_key_line(text, "guestOSInfo")[0]
         rows.fact("vm", "computer", os_info.get("computerName"), line)
         rows.fact("os", "name", os_info.get("osName"), line)
         rows.fact("os", "version", os_info.get("osVersion"), line)
@@ -446,7 +405,7 @@ def _agent_error(f: SourceFile, rows: Rows) -> None:
     rows.fact(subject, "failure_count", count, None, t)
     rows.fact(subject, "was_fatal", fatal, None, t)
     rows.fact(subject, "reason", _one_line(reason) if reason else None, None, t)
-    n = _as_int(count) or 0
+    n = as_int(count) or 0
     if n > 0 or fatal is True or reason:
         msg = f"WALinuxAgent-{version or '?'} failure record: failure_count {count}, was_fatal {str(fatal).lower()}"
         rows.event(
@@ -467,7 +426,7 @@ _READERS = {
 
 def parse(f: SourceFile) -> Parsed:
     """Read one extension/agent status file into facts and status events."""
-    kind = _kind(f.path)
+    kind = kind_of(f.path, _KIND_RE)
     if kind is None:
         raise IngestError("unsupported", "not an extension status file this parser knows")
     hist = history_info(f.path)

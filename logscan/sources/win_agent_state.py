@@ -29,22 +29,37 @@ import json
 import posixpath
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
-
-import defusedxml
-import defusedxml.ElementTree as DET
 
 from .. import redact
 from ..errors import IngestError
-from ..frames import TimeBasis, events_from_records, facts_from_records
+from ._structured import (
+    VALID_STATUS,
+    as_text,
+    attr,
+    children,
+    first,
+    line_of,
+    load_json,
+    local,
+    maybe_json,
+    parse_utc,
+    status_level,
+    text_of,
+    vmsnapshot_effective,
+)
+from ._structured import RedactedRows as Rows
+from ._structured import parse_xml as safe_xml
+from ._structured import plugin_from_path as plugin_dir
+from ._structured import ticks_to_datetime as ticks_time
 from .base import Parsed, SourceFile, SourceSpec
 
 # Anchored on the tail so a doubled "Plugins/Plugins/..." still names the right folders.
 PLUGIN_DIR = re.compile(r"(?:^|/)Plugins/(?P<ext>[^/]+)/(?P<ver>[^/]+)/(?:Status/|RuntimeSettings/)?[^/]+$", re.IGNORECASE)
 SEQ_FILE = re.compile(r"(?:^|/)(?:[^/]*\.)?(?P<n>\d+)\.(?:status|settings)$", re.IGNORECASE)
-_TICKS_EPOCH = datetime(1, 1, 1, tzinfo=timezone.utc)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 #: VMSnapshot status codes (§1.5; shared by the Windows plugin's StatusCodes enum).
 VMSNAPSHOT_CODES: dict[str, str] = {
@@ -69,8 +84,6 @@ VMSNAPSHOT_CODES: dict[str, str] = {
     "556": "FailedHostSnapshotRemoteServerError",
     "761": "FailedRetryableSnapshotFailedRestrictedNetwork",
 }
-VMSNAPSHOT_OK = {"0", "1", "3"}
-VMSNAPSHOT_INTERIM = {"4"}
 
 #: Public-setting names whose values are secrets for some extensions (CustomScript's
 #: commandToExecute may hold passwords); VMSnapshot's commandToExecute ("snapshot") is kept.
@@ -99,18 +112,6 @@ def ci(d: Any, *path: str) -> Any:
     return cur
 
 
-def load_json(f: SourceFile) -> Any:
-    """The file's JSON, or an IngestError (``empty`` / ``parse``) that says where it broke."""
-    text = f.text.strip().lstrip("\ufeff")
-    if not text:
-        raise IngestError("empty", "file holds no JSON (only whitespace)")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        # The detail never quotes the document: settings files carry secrets.
-        raise IngestError("parse", f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", line=exc.lineno) from exc
-
-
 def parse_time(value: Any) -> datetime | None:
     """ISO ``...Z``/offset, ``\\/Date(ms)\\/`` or .NET ticks → UTC datetime; None otherwise."""
     if value is None or isinstance(value, bool):
@@ -121,37 +122,10 @@ def parse_time(value: Any) -> datetime | None:
         return datetime.fromtimestamp(int(m.group(1)) / 1000, tz=timezone.utc)
     if re.fullmatch(r"\d{17,19}", s):
         return ticks_time(s)
-    try:
-        dt = datetime.fromisoformat(s.replace("Z", "+00:00")) if re.match(r"\d{4}-\d{2}-\d{2}", s) else None
-    except ValueError:
-        # fromisoformat before 3.11 rejects 7-digit fractions (.NET): trim them.
-        try:
-            dt = datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", s).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if dt is None:
+    # ISO only when it starts with a dashed date, and never with a lower-case "z": as before.
+    if not _ISO_DATE.match(s) or s.endswith("z"):
         return None
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
-
-
-def ticks_time(ticks: Any) -> datetime | None:
-    """.NET ticks (100 ns since 0001-01-01 UTC) → datetime, None when not a sane number."""
-    try:
-        t = int(str(ticks).strip())
-        return _TICKS_EPOCH + timedelta(microseconds=t // 10) if t > 0 else None
-    except (ValueError, OverflowError):
-        return None
-
-
-def as_text(value: Any) -> str | None:
-    """A JSON value as a fact string (objects/lists as compact JSON)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"), sort_keys=True)
-    return str(value)
+    return parse_utc(s)
 
 
 def message_of(obj: Any) -> str | None:
@@ -161,47 +135,13 @@ def message_of(obj: Any) -> str | None:
     return msg if msg is not None else ci(obj, "message")
 
 
-def line_of(text: str, needle: str, start: int = 0) -> tuple[int | None, int]:
-    """1-based line of ``needle`` in ``text`` at or after ``start``, and the position after it."""
-    pos = text.find(needle, start)
-    if pos < 0:
-        return None, start
-    return text.count("\n", 0, pos) + 1, pos + len(needle)
-
-
 def is_vmsnapshot(ext: str | None) -> bool:
     return bool(ext) and "vmsnapshot" in ext.lower()
 
 
 def plugin_from_path(path: str) -> tuple[str | None, str | None]:
-    m = PLUGIN_DIR.search(path)
-    return (m.group("ext"), m.group("ver")) if m else (None, None)
-
-
-class Rows:
-    """Collects fact and event rows of one file, stamped with source and file."""
-
-    def __init__(self, source: str, file: str):
-        self.source, self.file = source, file
-        self.facts: list[dict] = []
-        self.events: list[dict] = []
-
-    def fact(self, subject: str, key: str, value: Any, line: int | None = None, time: datetime | None = None) -> None:
-        text = as_text(value)
-        if text is None or text == "":
-            return
-        self.facts.append(
-            {"source": self.source, "file": self.file, "line": line, "time": time, "subject": subject, "key": key, "value": redact.text(text)}
-        )
-
-    def event(self, **row: Any) -> None:
-        row.setdefault("time_basis", TimeBasis.UTC if row.get("time") else TimeBasis.NONE)
-        for k in ("text", "message"):
-            row[k] = redact.text(row.get(k))
-        self.events.append({"source": self.source, "file": self.file, **row})
-
-    def parsed(self) -> Parsed:
-        return Parsed(events=events_from_records(self.events), facts=facts_from_records(self.facts))
+    """(extension, version) of a state file; any version folder name, unlike the logs'."""
+    return plugin_dir(path, PLUGIN_DIR)
 
 
 # ---------------------------------------------------------------------------------------
@@ -217,14 +157,11 @@ def _inner_vmsnapshot(status: Mapping) -> tuple[str | None, str | None]:
     """
     candidates: list[Any] = [status]
     for sub in ci(status, "substatus") or []:
-        name = ci(sub, "name")
-        if isinstance(name, str) and name.lstrip().startswith(("[", "{")):
-            try:
-                inner = json.loads(name)
-            except ValueError:
-                continue
-            for item in inner if isinstance(inner, list) else [inner]:
-                candidates.append(ci(item, "status") or item)
+        inner = maybe_json(ci(sub, "name"))
+        if inner is None:
+            continue
+        for item in inner if isinstance(inner, list) else [inner]:
+            candidates.append(ci(item, "status") or item)
     ext_err = health = None
     for c in candidates:
         for kv in ci(c, "telemetryData") or []:
@@ -238,32 +175,21 @@ def _inner_vmsnapshot(status: Mapping) -> tuple[str | None, str | None]:
 
 def _vmsnapshot_message(msg: str | None) -> str | None:
     """VMSnapshot's ``formattedMessage.message`` is itself JSON: its ``messageStr`` is the text."""
-    if msg and msg.lstrip().startswith("{"):
-        try:
-            inner = json.loads(msg)
-        except ValueError:
-            return msg
-        if isinstance(inner, Mapping) and ci(inner, "messageStr") is not None:
-            return str(ci(inner, "messageStr")).strip()
+    inner = maybe_json(msg)
+    if isinstance(inner, Mapping) and ci(inner, "messageStr") is not None:
+        return str(ci(inner, "messageStr")).strip()
     return msg
 
 
 def effective_status(ext: str | None, status: str | None, code: str | None) -> str:
     """What a run status means: VMSnapshot by its code (§1.4: the file-level status lies for ARM
     VMs), others as written; a missing or unknown status is an error, as the agent treats it."""
-    st = (status or "").lower()
-    eff = st if st in ("success", "error", "warning", "transitioning") else "error"
-    if is_vmsnapshot(ext) and code not in (None, "") and eff != "error":
-        if code in VMSNAPSHOT_INTERIM:
-            return "transitioning"
-        if code not in VMSNAPSHOT_OK:
-            return "error"
+    low = (status or "").lower()
+    eff = low if low in VALID_STATUS else "error"
+    if is_vmsnapshot(ext) and code:
+        # Only the code exactly as VMSnapshot writes it counts ("01" or "+1" is no OK code).
+        eff = vmsnapshot_effective(eff, int(code) if code.isdecimal() and str(int(code)) == code else -1)
     return eff
-
-
-def status_level(effective: str) -> str:
-    """ERROR for error, WARNING for warning/transitioning (an interim status left behind), else INFO."""
-    return {"error": "ERROR", "warning": "WARNING", "transitioning": "WARNING"}.get(effective, "INFO")
 
 
 def status_facts(rows: Rows, ext: str, status: Mapping, *, line: int | None, time: datetime | None) -> dict[str, Any]:
@@ -392,7 +318,7 @@ def parse_aggregate_status(f: SourceFile) -> Parsed:
     if not isinstance(ga, Mapping) and not isinstance(ci(agg, "handlerAggregateStatus"), list):
         raise IngestError("parse", "no guestAgentStatus or handlerAggregateStatus in the file")
     if isinstance(ga, Mapping):
-        line, _ = line_of(text, '"guestAgentStatus"')
+        line, _ = line_of(text, '"guestAgentStatus"', after=True)
         ver, st, msg = as_text(ci(ga, "version")), as_text(ci(ga, "status")), message_of(ga)
         rows.fact("agent", "version", ver, line, file_time)
         rows.fact("agent", "status", st, line, file_time)
@@ -412,7 +338,7 @@ def parse_aggregate_status(f: SourceFile) -> Parsed:
         if not isinstance(h, Mapping):
             continue
         name = as_text(ci(h, "handlerName")) or "unknown"
-        line, pos = line_of(text, f'"{name}"', pos)
+        line, pos = line_of(text, f'"{name}"', pos, after=True)
         _handler(rows, name, h, line, file_time)
     return rows.parsed()
 
@@ -461,10 +387,7 @@ def _public_settings(rows: Rows, ext: str, settings_json: Any, line: int | None,
         rows.fact(subject, "protected_settings_thumbprint", ci(hs, "protectedSettingsCertThumbprint"), line, time)
         public = ci(hs, "publicSettings")
         if isinstance(public, str):  # some agents store the object as a JSON string
-            try:
-                public = json.loads(public)
-            except ValueError:
-                public = None
+            public = maybe_json(public)
         if not isinstance(public, Mapping):
             continue
         for key, value in public.items():
@@ -495,62 +418,39 @@ def parse_runtime_settings(f: SourceFile) -> Parsed:
 
 
 def parse_xml(text: str) -> ET.Element:
-    """Parse untrusted XML with defusedxml: DTDs/entities refused (→ ``unsafe-xml``)."""
-    # The text is already decoded; an encoding declaration (utf-16) would confuse expat.
-    body = re.sub(r"^\s*<\?xml[^>]*\?>", "", text.lstrip("\ufeff"), count=1)
-    try:
-        return DET.fromstring(body, forbid_dtd=True)
-    except defusedxml.DefusedXmlException as exc:
-        raise IngestError("unsafe-xml", f"XML refused: {type(exc).__name__} (DTDs and entities are not allowed)") from exc
-    except ET.ParseError as exc:
-        raise IngestError("parse", f"invalid XML: {exc}") from exc
-
-
-def local(tag: Any) -> str:
-    """Tag name without namespace, lower-case."""
-    return str(tag).rsplit("}", 1)[-1].lower()
-
-
-def children(el: ET.Element, *names: str) -> Iterable[ET.Element]:
-    """Descendants following the path of local names (case-insensitive)."""
-    level = [el]
-    for name in names:
-        level = [c for p in level for c in p if local(c.tag) == name.lower()]
-    return level
-
-
-def attr(el: ET.Element, name: str) -> str | None:
-    low = name.lower()
-    return next((v for k, v in el.attrib.items() if local(k) == low), None)
+    """Untrusted XML via defusedxml (DTDs/entities → ``unsafe-xml``), in this parser's wording."""
+    return safe_xml(
+        text, refused="XML refused: {exc} (DTDs and entities are not allowed)", malformed="invalid XML: {exc}"
+    )
 
 
 def child_text(el: ET.Element, *names: str) -> str | None:
-    found = list(children(el, *names))
-    return found[0].text.strip() if found and found[0].text else None
+    """Text of the first element down the path of local names, any case."""
+    return text_of(first(el, *names, ignore_case=True))
 
 
 def _extensions_config(root: ET.Element, text: str, rows: Rows) -> None:
     inc = attr(root, "goalStateIncarnation")
     rows.fact("goal_state", "incarnation", inc, 1)
-    meta = next(iter(children(root, "InVMGoalStateMetaData")), None)
+    meta = next(iter(children(root, "InVMGoalStateMetaData", ignore_case=True)), None)
     created = ticks_time(attr(meta, "createdOnTicks")) if meta is not None else None
     if created is not None:
         rows.fact("goal_state", "created", created.isoformat(), None, created)
     rows.fact("vm", "location", child_text(root, "GuestAgentExtension", "Location"), None, created)
     pos = 0
-    for p in children(root, "Plugins", "Plugin"):
+    for p in children(root, "Plugins", "Plugin", ignore_case=True):
         name = attr(p, "name") or "unknown"
-        line, pos = line_of(text, f'"{name}"', pos)
+        line, pos = line_of(text, f'"{name}"', pos, after=True)
         subject = f"extension:{name}"
         ver, state = attr(p, "version"), attr(p, "state")
         rows.fact(subject, "version", ver, line, created)
         rows.fact(subject, "state", state, line, created)
         rows.fact(subject, "auto_upgrade", attr(p, "autoUpgrade"), line, created)
     pos = max(text.find("<PluginSettings"), 0)
-    for p in children(root, "PluginSettings", "Plugin"):
+    for p in children(root, "PluginSettings", "Plugin", ignore_case=True):
         name = attr(p, "name") or "unknown"
-        line, pos = line_of(text, f'"{name}"', pos)
-        for rs in children(p, "RuntimeSettings"):
+        line, pos = line_of(text, f'"{name}"', pos, after=True)
+        for rs in children(p, "RuntimeSettings", ignore_case=True):
             rows.fact(f"extension:{name}", "sequence", attr(rs, "seqNo"), line, created)
             if rs.text and rs.text.strip():
                 try:
@@ -566,7 +466,7 @@ def _goal_state(root: ET.Element, rows: Rows) -> None:
 
 
 def _hosting_env(root: ET.Element, rows: Rows) -> None:
-    inc = next(iter(children(root, "Incarnation")), None)
+    inc = next(iter(children(root, "Incarnation", ignore_case=True)), None)
     rows.fact("vm", "vm_name", attr(inc, "instance") if inc is not None else None, None)
 
 
@@ -577,7 +477,7 @@ def parse_agent_config(f: SourceFile) -> Parsed:
     if not text.strip():
         raise IngestError("empty", "file holds no XML (only whitespace)")
     root = parse_xml(text)
-    kind = local(root.tag)
+    kind = local(root.tag).lower()
     if kind == "extensions":
         _extensions_config(root, text, rows)
     elif kind == "goalstate":

@@ -12,21 +12,13 @@ match these files by keyword. The extension and its version come from the folder
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
 
+from ._structured import plugin_from_path
 from .base import Parsed, SourceFile, SourceSpec, finish_events
 from .waappagent_log import agent_records
 
-PLUGIN_DIR = re.compile(r"(?:^|/)Plugins/(?P<ext>[^/]+)/(?P<ver>\d[^/]*)/", re.IGNORECASE)
 VMSNAPSHOT = "Microsoft.Azure.RecoveryServices.VMSnapshot"
-
-
-def plugin_from_path(path: str) -> tuple[str | None, str | None]:
-    """(extension, version) from ``.../Plugins/<ext>/<version>/...``, else (None, None)."""
-    m = PLUGIN_DIR.search(path)
-    return (m.group("ext"), m.group("ver")) if m else (None, None)
 
 
 def _parse(f: SourceFile, source: str, default_ext: str | None, process: str | None) -> Parsed:
