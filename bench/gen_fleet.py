@@ -167,16 +167,34 @@ def agent_log(rng: random.Random, old: bool, fault: str, lines: int) -> tuple[st
 def _fault_lines(w, fault: str, old: bool, ga: str) -> None:
     """The fault's evidence as the docs quote it (linux-agent.md §3.1, §3.4, §3.7)."""
     if fault == "wireserver-timeout":
+        # A blocked WireServer fails every request, not one: the agent logs its goal-state
+        # fetch failures (2.8+: the first three, then "still failing" every 6 h; 2.2.x: every
+        # attempt), status reports and HostGAPlugin calls (linux-agent.md §3.4). A single
+        # failure is what the agent team lists as benign (§9.13), so one line is not this fault.
+        io = "-- IOError timed out -- 6 attempts made"
         if old:
-            w("WARNING", "ExtHandler", "ExtHandler", "Fetch failed: [HttpError] [HTTP Failed] GET http://168.63.129.16/machine/?comp=goalstate -- IOError timed out -- 6 attempts made")
+            for _ in range(6):
+                w("WARNING", "ExtHandler", "ExtHandler", f"Fetch failed: [HttpError] [HTTP Failed] GET http://168.63.129.16/machine/?comp=goalstate {io}", 60)
         else:
-            w(
-                "ERROR",
-                "ExtHandler",
-                "ExtHandler",
-                "Error fetching the goal state: [ProtocolError] [Wireserver Exception] [HttpError] [HTTP Failed] "
-                "GET http://168.63.129.16/machine/ -- IOError timed out -- 6 attempts made",
-            )
+            for _ in range(3):
+                w(
+                    "ERROR",
+                    "ExtHandler",
+                    "ExtHandler",
+                    "Error fetching the goal state: [ProtocolError] [Wireserver Exception] [HttpError] [HTTP Failed] "
+                    f"GET http://168.63.129.16/machine/ {io}",
+                    60,
+                )
+            w("WARNING", "ExtHandler", "ExtHandler", f"HostGAPlugin: Exception Get API versions: [HttpError] [HTTP Failed] GET http://168.63.129.16:32526/versions {io}", 60)
+            for _ in range(2):
+                w(
+                    "WARNING",
+                    "ExtHandler",
+                    "ExtHandler",
+                    "Failed to report vm agent status: [ProtocolError] [Wireserver Exception] [HttpError] [HTTP Failed] "
+                    f"POST http://168.63.129.16/machine/?comp=health {io}",
+                    60,
+                )
     elif fault == "extensions-disabled" and not old:
         w(
             "ERROR",
