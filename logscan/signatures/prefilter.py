@@ -72,6 +72,20 @@ def _predicate(p: Predicate) -> frozenset[str] | None:
     return None
 
 
+def _class_end(pattern: str, i: int) -> int:
+    """Index of the ``]`` closing the character class opened at ``i`` (a ``]`` right after
+    ``[`` or ``[^`` is a literal)."""
+    n = len(pattern)
+    j = i + 1
+    if j < n and pattern[j] == "^":
+        j += 1
+    if j < n and pattern[j] == "]":
+        j += 1
+    while j < n and pattern[j] != "]":
+        j += 2 if pattern[j] == "\\" else 1
+    return j
+
+
 def split_alternatives(pattern: str) -> list[str]:
     """Split at top-level ``|`` (outside groups and classes)."""
     parts, cur, depth, i, n = [], [], 0, 0, len(pattern)
@@ -82,13 +96,7 @@ def split_alternatives(pattern: str) -> list[str]:
             i += 2
             continue
         if c == "[":
-            j = i + 1
-            if j < n and pattern[j] == "^":
-                j += 1
-            if j < n and pattern[j] == "]":
-                j += 1
-            while j < n and pattern[j] != "]":
-                j += 2 if pattern[j] == "\\" else 1
+            j = _class_end(pattern, i)
             cur.append(pattern[i : j + 1])
             i = j + 1
             continue
@@ -164,17 +172,9 @@ def regex_literal(pattern: str) -> str | None:
                     i += 1
             continue
         if c == "[":
-            # Skip the class (a "]" right after "[" or "[^" is literal).
-            j = i + 1
-            if j < n and pattern[j] == "^":
-                j += 1
-            if j < n and pattern[j] == "]":
-                j += 1
-            while j < n and pattern[j] != "]":
-                j += 2 if pattern[j] == "\\" else 1
             if depth == 0:
                 cut()
-            i = j + 1
+            i = _class_end(pattern, i) + 1
             continue
         if c == "(":
             depth += 1
