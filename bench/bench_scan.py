@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT))
 import polars as pl  # noqa: E402
 
 import logscan  # noqa: E402
-from logscan.signatures import Signature, evaluate, load_signatures  # noqa: E402
-from logscan.signatures.language import And, Count, Not, Or, Predicate, Regex, Sequence  # noqa: E402
+from logscan.rules.language import And, Count, Not, Or, Predicate, Regex, Sequence  # noqa: E402
+from logscan.rules.signatures import Signature, evaluate, load_signatures  # noqa: E402
 
 MANIFEST = "bench-manifest.json"
 MIN_WORD = 4

@@ -45,10 +45,11 @@ sys.path.insert(0, str(ROOT))
 import polars as pl  # noqa: E402
 
 import logscan  # noqa: E402
-from logscan import ingest, redact  # noqa: E402
-from logscan.bundle import Bundle  # noqa: E402
 from logscan.errors import IngestError  # noqa: E402
 from logscan.frames import EVENT_SCHEMA, FACT_SCHEMA, concat  # noqa: E402
+from logscan.io import redact  # noqa: E402
+from logscan.io.bundle import Bundle  # noqa: E402
+from logscan.sources import ingest  # noqa: E402
 
 MANIFEST = "bench-manifest.json"
 
@@ -112,7 +113,7 @@ def run_cli(bundle: Path, out: Path) -> None:
 def staged_load(bundle: Path) -> tuple[dict[str, float], dict[str, float], int]:
     """``ingest.load`` done step by step with a clock around each step.
 
-    Mirrors the loop in :func:`logscan.ingest.load` (same helpers, same order), so the sum is
+    Mirrors the loop in :func:`logscan.sources.ingest.load` (same helpers, same order), so the sum is
     close to the real call; the real call is timed separately and reported next to it.
     """
     st: dict[str, float] = defaultdict(float)

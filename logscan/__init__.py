@@ -9,14 +9,14 @@ Python use::
 
 from __future__ import annotations
 
-from .ingest import LoadedBundle, load
+from .sources.ingest import LoadedBundle, load
 
 __version__ = "0.1.0"
 
 
 def scan(path, **kwargs):
     """Load a bundle and diagnose it (see :func:`logscan.diagnose.diagnose`)."""
-    from .diagnose import diagnose
+    from .diagnosis import diagnose
 
     return diagnose(load(path), **kwargs)
 

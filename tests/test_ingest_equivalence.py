@@ -24,8 +24,8 @@ import polars as pl
 import pytest
 
 import logscan
-from logscan import redact
 from logscan.frames import EVENT_SCHEMA
+from logscan.io import redact
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,7 +122,7 @@ def reference_events(bundle: Path) -> list[dict]:
     """Every waagent.log* event of a folder bundle, read one line at a time in Python."""
     names = re.compile(r"(^|/)waagent\.log(\.\d+)?$|(^|/)waagent\.log-\d{4}-\d{2}-\d{2}(-\d+)?$")
     rows: list[dict] = []
-    for dirpath, dirnames, filenames in os.walk(bundle):  # the order logscan.bundle walks in
+    for dirpath, dirnames, filenames in os.walk(bundle):  # the order logscan.io.bundle walks in
         dirnames.sort()
         for fn in sorted(filenames):
             path = Path(dirpath) / fn

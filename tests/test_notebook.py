@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "fleet-triage.ipynb"
 
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("logscan.batch") is None, reason="logscan.batch does not exist yet (issue: batch)"
+    importlib.util.find_spec("logscan.fleet.batch") is None, reason="logscan.fleet.batch does not exist yet (issue: batch)"
 )
 
 
@@ -37,8 +37,8 @@ def test_fleet_triage_notebook_runs(tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     pytest.importorskip("altair")
-    from logscan.batch import run_batch
-    from logscan.fleet import read_batch
+    from logscan.fleet.batch import run_batch
+    from logscan.fleet.read import read_batch
 
     out = tmp_path / "out"
     run_batch(_fleet_inputs(tmp_path), out, jobs=2, progress=False)

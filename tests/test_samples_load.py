@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import logscan
-from logscan.bundle import Bundle
+from logscan.io.bundle import Bundle
 from logscan.knowledge import load_knowledge
 
 if sys.version_info >= (3, 11):

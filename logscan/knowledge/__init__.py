@@ -251,7 +251,7 @@ def load_knowledge_files(causes_path: str | Path, codes_path: str | Path) -> Kno
 @cache
 def load_knowledge() -> Knowledge:
     """The packaged knowledge base (read once per process)."""
-    pkg = resources.files(__name__)
+    pkg = resources.files("logscan.content") / "knowledge"
     return parse_knowledge(
         pkg.joinpath("causes.yaml").read_text(encoding="utf-8"),
         pkg.joinpath("error_codes.yaml").read_text(encoding="utf-8"),

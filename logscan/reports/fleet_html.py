@@ -167,7 +167,7 @@ def _vm_section(
 
 def render_fleet(out_dir: str | os.PathLike) -> str:
     """The fleet page for a batch output folder (write it as ``summary.html``)."""
-    from ..fleet import read_batch
+    from ..fleet.read import read_batch
 
     fleet = read_batch(out_dir)
     vms, findings, errors, summary = fleet.vms, fleet.findings, fleet.ingest_errors, fleet.summary

@@ -29,8 +29,8 @@ from typing import Any
 
 import polars as pl
 
-from ..diagnose import Finding, VmReport, verdict
-from ..redact import text as redact_text
+from ..diagnosis import Finding, VmReport, verdict
+from ..io.redact import text as redact_text
 
 #: Shown instead of charts when the ``html`` extra is missing.
 NO_CHARTS_NOTE = (

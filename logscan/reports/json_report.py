@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from .. import __version__
-from ..diagnose import VmReport
-from ..redact import text as redact_text
+from ..diagnosis import VmReport
+from ..io.redact import text as redact_text
 
 
 def document(reports: Sequence[VmReport]) -> dict:

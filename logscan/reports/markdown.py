@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..diagnose import Finding, VmReport, verdict
-from ..redact import text as redact_text
+from ..diagnosis import Finding, VmReport, verdict
+from ..io.redact import text as redact_text
 
 TOP = 3
 EXCERPT_LINES = 3

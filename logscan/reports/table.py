@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..diagnose import VmReport, verdict
+from ..diagnosis import VmReport, verdict
 
 
 def renderable(r: VmReport):

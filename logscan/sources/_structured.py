@@ -28,9 +28,9 @@ from typing import Any
 import defusedxml
 import defusedxml.ElementTree as DET
 
-from .. import redact
 from ..errors import IngestError
 from ..frames import TimeBasis, events_from_records, facts_from_records
+from ..io import redact
 from .base import Parsed, SourceFile
 
 # ---------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from functools import cached_property
 import polars as pl
 
 from ..frames import EVENT_SCHEMA, FACT_SCHEMA, UTC_DT, conform, empty
-from ..textio import Decoded, decode
+from ..io.textio import Decoded, decode
 
 
 @dataclass

@@ -37,7 +37,7 @@ from defusedxml import ElementTree as SafeET
 
 from ..errors import IngestError
 from ..frames import EVENT_SCHEMA, TimeBasis, conform, empty, normalise_level
-from ..textio import decode
+from ..io.textio import decode
 from .base import Parsed, SourceFile, SourceSpec, build_records, finish_events, lines_frame, utc
 
 NAME = "event_export"

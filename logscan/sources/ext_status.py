@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from .. import redact
 from ..errors import IngestError
+from ..io import redact
 from ._structured import (
     VALID_STATUS,
     Rows,

@@ -33,8 +33,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from .. import redact
 from ..errors import IngestError
+from ..io import redact
 from ._structured import (
     VALID_STATUS,
     as_text,

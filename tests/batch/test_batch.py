@@ -27,7 +27,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from logscan.batch import (
+from logscan.fleet.batch import (
     FINDING_SCHEMA,
     STATUS_FAILED,
     STATUS_OK,
@@ -42,7 +42,7 @@ from logscan.batch import (
     scan_bundle,
     unexplained_lines,
 )
-from logscan.fleet import read_batch
+from logscan.fleet.read import read_batch
 
 EXT = "Microsoft.Azure.RecoveryServices.VMSnapshotLinux"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import logscan
-from logscan.bundle import Bundle, Limits
+from logscan.io.bundle import Bundle, Limits
 
 from .conftest import (
     AGENT_LOG,

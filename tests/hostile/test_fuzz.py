@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 
 from logscan.errors import IngestError, SignatureError
 from logscan.frames import EVENT_SCHEMA, FACT_SCHEMA, concat
-from logscan.signatures import evaluate, parse_signatures
-from logscan.signatures.language import parse_condition
+from logscan.io.textio import cut_long_lines, decode, gunzip, is_probably_binary
+from logscan.rules.language import parse_condition
+from logscan.rules.signatures import evaluate, parse_signatures
 from logscan.sources import registry
 from logscan.sources.base import Parsed, SourceFile
 from logscan.sources.evtx import CHUNK_SIZE, HEADER_SIZE, MAGIC
-from logscan.textio import cut_long_lines, decode, gunzip, is_probably_binary
 
 from .conftest import AGENT_LOG, CONF
 

@@ -17,9 +17,9 @@ import polars as pl
 import pytest
 
 import logscan
-from logscan.bundle import Bundle
 from logscan.errors import IngestError
-from logscan.textio import decode, is_probably_binary
+from logscan.io.bundle import Bundle
+from logscan.io.textio import decode, is_probably_binary
 
 from .conftest import AGENT_LINE, AGENT_LOG, assert_cause_found, errors_of, evidence_loaded, has_error
 

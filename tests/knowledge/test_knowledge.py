@@ -12,7 +12,7 @@ from logscan.cli import app
 from logscan.knowledge import KnowledgeError, load_knowledge, load_knowledge_files, parse_knowledge
 
 CAUSES_MD = Path(__file__).resolve().parents[2] / ".." / "shared" / "docs" / "causes.md"
-KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "logscan" / "knowledge"
+KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "logscan" / "content" / "knowledge"
 CAUSE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
 
 

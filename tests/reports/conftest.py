@@ -38,8 +38,8 @@ def write_bundle(root: Path, *, extensions_enabled: str = "n", hostile: bool = T
 @pytest.fixture(scope="session")
 def scanned_report(tmp_path_factory):
     """A VmReport diagnosed from :func:`write_bundle` (real ingest, signatures, timeline)."""
-    from logscan.diagnose import diagnose
-    from logscan.ingest import load
+    from logscan.diagnosis import diagnose
+    from logscan.sources.ingest import load
 
     root = write_bundle(tmp_path_factory.mktemp("bundle") / "vm-hostile")
     return diagnose(load(str(root)))

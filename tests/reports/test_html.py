@@ -11,7 +11,7 @@ from typing import ClassVar
 import polars as pl
 import pytest
 
-from logscan.diagnose import TIMELINE_MAX_ROWS, Evidence, Finding, VmReport, timeline_summary
+from logscan.diagnosis import TIMELINE_MAX_ROWS, Evidence, Finding, VmReport, timeline_summary
 from logscan.frames import EVENT_SCHEMA, conform
 from logscan.reports import html as html_report
 from logscan.reports import markdown
@@ -259,7 +259,7 @@ def test_markdown_lists_top_three_only():
 
 @pytest.fixture(scope="module")
 def batch_out(tmp_path_factory):
-    from logscan.batch import run_batch
+    from logscan.fleet.batch import run_batch
 
     root = tmp_path_factory.mktemp("fleet")
     write_bundle(root / "in" / "vm-a")
@@ -271,7 +271,7 @@ def batch_out(tmp_path_factory):
 
 
 def test_fleet_report_links_every_vm_and_ranks_causes(batch_out):
-    from logscan.fleet import read_batch
+    from logscan.fleet.read import read_batch
     from logscan.reports.fleet_html import render_fleet
 
     page = render_fleet(batch_out)

@@ -223,7 +223,7 @@ def test_vm_report_renders_cleanly(browser, scanned_report, tmp_path):
 
 @needs_chromium
 def test_fleet_report_renders_cleanly(browser, tmp_path):
-    from logscan.batch import run_batch
+    from logscan.fleet.batch import run_batch
 
     from .conftest import write_bundle
 

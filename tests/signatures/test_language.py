@@ -13,16 +13,7 @@ from hypothesis import strategies as st
 
 from logscan.errors import SignatureError
 from logscan.frames import EVENT_SCHEMA, events_from_records
-from logscan.signatures import (
-    HIT_SCHEMA,
-    LEVEL_WEIGHTS,
-    evaluate,
-    limit_evidence,
-    load_signatures,
-    parse_signatures,
-    run_tests,
-)
-from logscan.signatures.language import (
+from logscan.rules.language import (
     And,
     Count,
     Duration,
@@ -33,6 +24,15 @@ from logscan.signatures.language import (
     Sequence,
     compile_expr,
     parse_condition,
+)
+from logscan.rules.signatures import (
+    HIT_SCHEMA,
+    LEVEL_WEIGHTS,
+    evaluate,
+    limit_evidence,
+    load_signatures,
+    parse_signatures,
+    run_tests,
 )
 
 T0 = datetime(2024, 5, 30, 13, 0, tzinfo=timezone.utc)

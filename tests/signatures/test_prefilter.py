@@ -8,10 +8,10 @@ import polars as pl
 import pytest
 
 import logscan
-from logscan import signatures as sigmod
-from logscan.signatures import evaluate, load_signatures
-from logscan.signatures.language import parse_condition
-from logscan.signatures.prefilter import regex_literal, required_literals
+from logscan.rules import signatures as sigmod
+from logscan.rules.language import parse_condition
+from logscan.rules.prefilter import regex_literal, required_literals
+from logscan.rules.signatures import evaluate, load_signatures
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from logscan.signatures import PACKAGE_DIR, load_signatures, parse_signatures, run_tests
+from logscan.rules.signatures import PACKAGE_DIR, load_signatures, parse_signatures, run_tests
 from logscan.sources import registry
 
 REPO = Path(__file__).resolve().parents[2]
-CAUSES_FILE = REPO / "logscan" / "knowledge" / "causes.yaml"
+CAUSES_FILE = REPO / "logscan" / "content" / "knowledge" / "causes.yaml"
 LINUX_DIR = PACKAGE_DIR / "linux"
 
 SIGNATURES = load_signatures()
@@ -91,7 +91,7 @@ TRAPS: list[tuple[str, str]] = [
 
 @pytest.mark.parametrize(("source", "text"), TRAPS, ids=[f"{s}:{t[27:70]}" for s, t in TRAPS])
 def test_benign_lines_give_no_hit(source: str, text: str) -> None:
-    from logscan.signatures import Example, evaluate, example_events
+    from logscan.rules.signatures import Example, evaluate, example_events
 
     # Repeated five times a few minutes apart: still benign (below the count thresholds).
     lines = [text] * 5

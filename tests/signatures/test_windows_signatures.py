@@ -16,11 +16,11 @@ import polars as pl
 import pytest
 
 import logscan
-from logscan import diagnose as diag
-from logscan.checks import HIT_SCHEMA
+from logscan import diagnosis as diag
 from logscan.frames import events_from_records
-from logscan.signatures import PACKAGE_DIR, Example, evaluate, example_events, load_signatures
-from logscan.signatures.language import fields_of
+from logscan.rules.checks import HIT_SCHEMA
+from logscan.rules.language import fields_of
+from logscan.rules.signatures import PACKAGE_DIR, Example, evaluate, example_events, load_signatures
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO / ".." / "shared" / "evtx-samples"

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import polars as pl
 
+from ..errors import LogscanError
 from .batch import FINDING_SCHEMA, UNEXPLAINED_SCHEMA, VM_INGEST_ERROR_SCHEMA, VM_SCHEMA
-from .errors import LogscanError
 
 
 @dataclass

@@ -43,9 +43,9 @@ def batch_command(
     """Scan a fleet of bundles in parallel: what is wrong across the fleet, and on which VMs."""
     from rich.console import Console
 
-    from .batch import run_batch
-    from .cli import parse_when
-    from .errors import LogscanError
+    from ..errors import LogscanError
+    from ..fleet.batch import run_batch
+    from . import parse_when
 
     if scheduler and executor is not Executor.dask:
         typer.echo("logscan: --scheduler needs --executor dask", err=True)

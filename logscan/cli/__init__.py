@@ -11,8 +11,8 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from .errors import LogscanError
-from .signatures.cli import app as signatures_app
+from ..errors import LogscanError
+from .signatures import app as signatures_app
 
 app = typer.Typer(
     add_completion=False,
@@ -66,8 +66,8 @@ def timeline(
     limit: Annotated[int | None, typer.Option(help="At most this many events (table: default 200)")] = None,
 ) -> None:
     """The bundle's events, merged from every source and ordered by time (UTC)."""
-    from . import load
-    from .reports import timeline as tl
+    from .. import load
+    from ..reports import timeline as tl
 
     try:
         b = load(path)
@@ -95,8 +95,8 @@ def scan(
     at: Annotated[str | None, typer.Option("--at", help="When the backup job failed (ISO 8601, UTC)")] = None,
 ) -> None:
     """Name the most likely cause(s) of the backup failure, with evidence and the fix."""
-    from . import load
-    from .diagnose import diagnose
+    from .. import load
+    from ..diagnosis import diagnose
 
     when = parse_when(at)
     try:
@@ -113,7 +113,7 @@ def write_reports(reports: list, fmt: str, output: Path | None) -> None:
     from rich.console import Console
 
     if fmt == "table":
-        from .reports import table
+        from ..reports import table
 
         if output:
             with open(output, "w", encoding="utf-8") as fh:
@@ -122,15 +122,15 @@ def write_reports(reports: list, fmt: str, output: Path | None) -> None:
             table.render(reports, Console())
         return
     if fmt == "json":
-        from .reports import json_report
+        from ..reports import json_report
 
         text = json_report.render(reports)
     elif fmt == "markdown":
-        from .reports import markdown
+        from ..reports import markdown
 
         text = markdown.render(reports)
     else:
-        from .reports import html
+        from ..reports import html
 
         text = html.render(reports)
     if output:
@@ -146,7 +146,7 @@ def explain(
     """What an error code or cause means: candidate causes, evidence, remediation."""
     from rich.console import Console
 
-    from .knowledge.explain import UnknownTerm, render_explain
+    from ..knowledge.explain import UnknownTerm, render_explain
 
     try:
         renderable = render_explain(term)
@@ -156,7 +156,7 @@ def explain(
     Console().print(renderable)
 
 
-from .batch_cli import batch_command  # noqa: E402  (the batch command lives in its own module)
+from .batch import batch_command  # noqa: E402  (the batch command lives in its own module)
 
 app.command("batch")(batch_command)
 

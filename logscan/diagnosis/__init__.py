@@ -28,10 +28,10 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from .checks import HIT_SCHEMA, conf_notes, run_checks
-from .ingest import LoadedBundle
-from .knowledge import load_knowledge
-from .signatures import evaluate, load_signatures
+from ..knowledge import load_knowledge
+from ..rules.checks import HIT_SCHEMA, conf_notes, run_checks
+from ..rules.signatures import evaluate, load_signatures
+from ..sources.ingest import LoadedBundle
 
 MAX_EVIDENCE = 8
 EVIDENCE_TEXT_MAX = 2000

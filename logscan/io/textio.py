@@ -13,7 +13,7 @@ import re
 import zlib
 from dataclasses import dataclass
 
-from .errors import IngestError
+from ..errors import IngestError
 
 #: Default cap on what one file may decompress to (a gzip bomb stops here).
 DEFAULT_MAX_BYTES = 2 * 1024**3

@@ -162,7 +162,7 @@ class Signature:
 # Loading
 # ---------------------------------------------------------------------------------------
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent / "content" / "signatures"
 
 
 def _files(paths: Iterable[str | Path] | None) -> list[Path]:
@@ -692,8 +692,8 @@ def limit_evidence(hits: pl.DataFrame, signatures: Iterable[Signature]) -> pl.Da
 
 def example_events(sig: Signature, ex: Example) -> pl.DataFrame:
     """The events of one test item, read the way a bundle's file would be."""
-    from .. import redact
     from ..frames import events_from_records
+    from ..io import redact
     from ..sources import SourceFile, registry
 
     if ex.text is not None:

@@ -50,7 +50,7 @@ from typing import Any
 
 import polars as pl
 
-from .frames import INGEST_ERROR_SCHEMA
+from ..frames import INGEST_ERROR_SCHEMA
 
 #: A worker process is replaced after this many bundles (bounds slow leaks/fragmentation).
 MAX_TASKS_PER_WORKER = 100
@@ -308,7 +308,7 @@ def scan_bundle(task: Task) -> BundleResult:
 
 
 def _reason(exc: BaseException) -> str:
-    from .errors import LogscanError
+    from ..errors import LogscanError
 
     if isinstance(exc, LogscanError):
         return str(exc)
@@ -341,8 +341,8 @@ def _size(path: str) -> int:
 
 
 def _scan_local(task: Task, path: str) -> BundleResult:
-    from .diagnose import diagnose
-    from .ingest import load
+    from ..diagnosis import diagnose
+    from ..sources.ingest import load
 
     bundle = load(path)
     ev = bundle.events
@@ -676,7 +676,7 @@ def run_dask(
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # pragma: no cover - depends on the install
-        from .errors import LogscanError
+        from ..errors import LogscanError
 
         raise LogscanError("--executor dask needs the dask extra: pip install 'logscan[dask]'") from exc
     cluster = None
@@ -1068,10 +1068,10 @@ def run_batch(
     is killed on a given bundle) and must be a picklable module-level function.
     """
     if error_code:
-        from .knowledge import load_knowledge
+        from ..knowledge import load_knowledge
 
         if load_knowledge().code(error_code) is None:
-            from .errors import LogscanError
+            from ..errors import LogscanError
 
             raise LogscanError(f"unknown error code {error_code!r} (see `logscan explain`)")
     store = Store(out)
@@ -1098,7 +1098,7 @@ def run_batch(
     elif executor == "dask":
         results = run_dask(todo, scheduler=scheduler, jobs=jobs, timeout=timeout, scan=_scan)
     else:
-        from .errors import LogscanError
+        from ..errors import LogscanError
 
         raise LogscanError(f"unknown executor {executor!r} (local or dask)")
 
@@ -1133,7 +1133,7 @@ def _write_fleet_html(out: Path) -> None:
     """summary.html: the fleet report. Written once at the end (chart rendering is slow to
     start); a failure here must never cost the Parquet/JSON outputs."""
     try:
-        from .reports.fleet_html import render_fleet
+        from ..reports.fleet_html import render_fleet
 
         _atomic_text(out / "summary.html", render_fleet(out))
     except Exception as exc:  # pragma: no cover - reported, not fatal

@@ -22,7 +22,7 @@ PathsArg = Annotated[
 
 
 def _load(paths: list[Path] | None):
-    from . import load_signatures
+    from ..rules.signatures import load_signatures
 
     return load_signatures(paths or None)
 
@@ -52,7 +52,7 @@ def list_signatures(paths: PathsArg = None) -> None:
 @app.command("test")
 def test_signatures(paths: PathsArg = None) -> None:
     """Run every signature's match/nomatch examples; exit 1 on any failure."""
-    from . import run_tests
+    from ..rules.signatures import run_tests
 
     try:
         sigs = _load(paths)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import BundleError, IngestError
+from ..errors import BundleError, IngestError
 
 ARCHIVE_RE = re.compile(r"\.(zip|tar\.gz|tgz|tar)$", re.IGNORECASE)
 

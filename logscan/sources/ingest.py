@@ -17,12 +17,12 @@ from pathlib import Path
 
 import polars as pl
 
-from . import redact
-from .bundle import Bundle, Limits, Member
-from .errors import IngestError
-from .frames import EVENT_SCHEMA, FACT_SCHEMA, INGEST_ERROR_SCHEMA, TimeBasis, concat, empty
-from .sources import Parsed, SourceFile, SourceSpec, registry, spec_for
-from .textio import gunzip, is_probably_binary
+from ..errors import IngestError
+from ..frames import EVENT_SCHEMA, FACT_SCHEMA, INGEST_ERROR_SCHEMA, TimeBasis, concat, empty
+from ..io import redact
+from ..io.bundle import Bundle, Limits, Member
+from ..io.textio import gunzip, is_probably_binary
+from . import Parsed, SourceFile, SourceSpec, registry, spec_for
 
 GZ_RE = re.compile(r"\.gz$", re.IGNORECASE)
 

@@ -79,7 +79,7 @@ def version_tuple(v: str | None) -> tuple[int, ...] | None:
 def extension_codes() -> dict:
     """Numeric status code → {name, cause, success, transitioning} for the backup extension
     (``codes``) and for the agent's handler codes (``agent_codes``)."""
-    data = yaml.safe_load((resources.files("logscan.knowledge") / "extension_codes.yaml").read_text())
+    data = yaml.safe_load((resources.files("logscan.content") / "knowledge" / "extension_codes.yaml").read_text())
     out: dict[str, dict[int, dict]] = {}
     for table in ("codes", "agent_codes"):
         m: dict[int, dict] = {}

@@ -1,0 +1,1 @@
+"""The facts layer: each fact that several sources can tell is decided here, once."""
