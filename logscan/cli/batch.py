@@ -45,7 +45,7 @@ def batch_command(
 
     from ..errors import LogscanError
     from ..fleet.batch import run_batch
-    from . import parse_when
+    from .common import parse_when
 
     if scheduler and executor is not Executor.dask:
         typer.echo("logscan: --scheduler needs --executor dask", err=True)
