@@ -72,11 +72,14 @@ def pick(grp: pl.DataFrame, ref: datetime | None) -> list[Evidence]:
         df = df.with_columns(_d=(pl.col("time") - pl.lit(ref)).dt.total_seconds().abs().fill_null(1e12))
     else:
         df = df.with_columns(_d=pl.lit(0.0))
-    df = df.sort(["weight", "_d"], descending=[True, False])
+    # A check's conclusion from a fact (``note`` set: a config value, a status code) is the
+    # decisive line when it weighs as much as a log line: it says *why*, the log says *that*.
+    df = df.with_columns(_fact=pl.col("note").is_not_null() & (pl.col("weight") >= 0.5))
+    df = df.sort(["_fact", "weight", "_d"], descending=[True, True, False])
     # Near-duplicates: the same shape of line for the same signature is shown once.
     df = df.with_columns(_shape=_shape("text")).unique(subset=["signature", "_shape"], keep="first", maintain_order=True)
     df = df.with_columns(_k=pl.int_range(pl.len()).over("signature"))
-    df = df.sort(["_k", "weight", "_d"], descending=[False, True, False]).head(MAX_EVIDENCE)
+    df = df.sort(["_k", "_fact", "weight", "_d"], descending=[False, True, True, False]).head(MAX_EVIDENCE)
     out = []
     for rank, r in enumerate(df.iter_rows(named=True), 1):
         text = traceback_summary(r["text"])
