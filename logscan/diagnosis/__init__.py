@@ -24,6 +24,7 @@ from ..rules.checks import conf_notes
 from ..rules.signatures import load_signatures
 from ..sources.ingest import LoadedBundle
 from .chart import TIMELINE_SCHEMA, timeline_summary
+from .codes import code_hits
 from .evidence import drop_repeated_umbrellas, pick
 from .hits import hits_for
 from .model import CONFIDENCE, Evidence, Finding, VmReport, confidence_rank, verdict
@@ -73,6 +74,9 @@ def diagnose(
     check_at = facts.span.last if outside == "after" else at
     sigs = signatures if signatures is not None else load_signatures()
     hits = hits_for(bundle, check_at, sigs)
+    named, codes_seen = code_hits(bundle.events, kb)
+    if named.height:
+        hits = pl.concat([hits, named], how="vertical")
     ref = reference_time(hits, bundle.events, at)
     findings = score_causes(hits, ref, at is not None, kb)
     by_cause = {c: g for (c,), g in hits.group_by(["cause"], maintain_order=True)} if hits.height else {}
@@ -86,6 +90,8 @@ def diagnose(
         findings, other, not_found = apply_error_code(findings, code, kb)
     notes = conf_notes(bundle.facts)
     coverage = {**bundle.coverage, "signatures": len(sigs)}
+    if codes_seen:
+        coverage["error_codes_seen"] = codes_seen
     if outside:
         coverage["at_outside_span"] = outside
         notes = [note, *notes]

@@ -15,7 +15,7 @@ from .model import Finding
 def candidate_causes(code, kb) -> list[str]:
     """The code's candidates in the article's order, then causes linked to the code, then
     the specific causes under any of them (their children)."""
-    out = list(code.candidates)
+    out = list(code.all_candidates)
     out += [c.id for c in kb.causes.values() if code.code in c.error_codes and c.id not in out]
     out += [c.id for c in kb.causes.values() if c.parent in out and c.id not in out]
     return out

@@ -3,11 +3,11 @@ unexplained templates, platform in the report."""
 
 from __future__ import annotations
 
-import tomllib
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+import tomllib
 
 import logscan
 from logscan.diagnosis import diagnose
