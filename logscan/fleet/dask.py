@@ -15,6 +15,9 @@ from .inputs import Task
 from .schemas import STATUS_FAILED, STATUS_TIMED_OUT
 from .worker import BundleResult, ScanFn, _reason, failed_result, scan_bundle
 
+#: Seconds to wait for a ``--scheduler`` before saying it cannot be reached.
+CONNECT_TIMEOUT = 10
+
 
 def _guarded(scan: ScanFn, task: Task, timeout: float | None) -> BundleResult:
     """Run ``scan`` in a thread with a deadline (a Dask task cannot be killed from outside).
@@ -58,7 +61,15 @@ def run_dask(
         raise LogscanError("--executor dask needs the dask extra: pip install 'logscan[dask]'") from exc
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            from ..errors import LogscanError
+
+            raise LogscanError(
+                f"cannot reach the Dask scheduler at {scheduler} within {CONNECT_TIMEOUT} s "
+                f"({type(exc).__name__}); check the address, or drop --scheduler to start a local cluster"
+            ) from None
     else:
         cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, dashboard_address=None)
         client = Client(cluster)

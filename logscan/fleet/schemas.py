@@ -26,8 +26,12 @@ PROBLEM_LEVELS = ("ERROR", "WARNING", "CRITICAL")
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 STATUS_TIMED_OUT = "timed-out"
+#: Statuses a re-run scans again (unless --skip-failed).
+RETRY_STATUSES = (STATUS_FAILED, STATUS_TIMED_OUT)
 
 PARTS = ".parts"
+#: File in each part holding the bundle's status (read on re-runs to retry failures).
+STATUS_MARKER = "STATUS"
 
 EVIDENCE_STRUCT = pl.Struct(
     {
@@ -49,15 +53,21 @@ VM_SCHEMA: dict[str, pl.DataType] = {
     "vm_name": pl.String(),  # the name the files give (vm_name or hostname)
     "hostname": pl.String(),
     "vm_id": pl.String(),
+    "computer": pl.String(),  # the Windows computer name
     "platform": pl.String(),
     "top_cause": pl.String(),  # the rank-1 cause with evidence, or null
     "top_score": pl.Float64(),
+    "top_confidence": pl.String(),  # confirmed | likely | possible, when diagnosis states it
     "healthy": pl.Boolean(),
     "verdict": pl.String(),
     "agent_version": pl.String(),
     "agent_versions": pl.List(pl.String),
     "os": pl.String(),
     "os_version": pl.String(),
+    "error_code": pl.String(),  # given: what the backup job said (jobs file or --error-code)
+    "failed_at": pl.String(),  # given: when the job failed (ISO 8601 UTC)
+    "cause_time": pl.String(),  # failed_at, else the top cause's latest evidence time
+    "several_vms": pl.String(),  # why the bundle looks like several VMs' files, else null
     "n_findings": pl.Int64(),
     "n_events": pl.Int64(),
     "n_errors": pl.Int64(),
@@ -77,6 +87,7 @@ FINDING_SCHEMA: dict[str, pl.DataType] = {
     "title": pl.String(),
     "score": pl.Float64(),
     "status": pl.String(),  # evidence | check-in-portal
+    "confidence": pl.String(),  # confirmed | likely | possible (null before diagnosis states it)
     "other": pl.Boolean(),  # outside the --error-code's candidate causes
     "error_codes": pl.List(pl.String),
     "signatures": pl.List(pl.String),

@@ -16,7 +16,14 @@ from typing import Any
 
 import polars as pl
 
-from .schemas import FINDING_SCHEMA, PARTS, UNEXPLAINED_SCHEMA, VM_INGEST_ERROR_SCHEMA, VM_SCHEMA
+from .schemas import (
+    FINDING_SCHEMA,
+    PARTS,
+    STATUS_MARKER,
+    UNEXPLAINED_SCHEMA,
+    VM_INGEST_ERROR_SCHEMA,
+    VM_SCHEMA,
+)
 from .summary import build_summary, render_markdown
 from .worker import BundleResult
 
@@ -40,6 +47,18 @@ class Store:
     def done(self) -> set[str]:
         return {p.name for p in self.parts.iterdir() if p.is_dir() and not p.name.startswith(".")}
 
+    def statuses(self) -> dict[str, str]:
+        """Each finished bundle's status, from its ``STATUS`` marker (parts written before the
+        marker existed are read from their ``vms.parquet``)."""
+        out = {}
+        for key in self.done():
+            marker = self.parts / key / STATUS_MARKER
+            if marker.exists():
+                out[key] = marker.read_text(encoding="utf-8").strip()
+            else:
+                out[key] = pl.read_parquet(self.parts / key / "vms.parquet", columns=["status"])["status"][0]
+        return out
+
     def forget(self, key: str) -> None:
         shutil.rmtree(self.parts / key, ignore_errors=True)
         shutil.rmtree(self.out / "events" / f"vm={key}", ignore_errors=True)
@@ -54,6 +73,7 @@ class Store:
         _frame(res.findings, FINDING_SCHEMA).write_parquet(tmp / "findings.parquet")
         _frame(res.ingest_errors, VM_INGEST_ERROR_SCHEMA).write_parquet(tmp / "ingest_errors.parquet")
         _frame(res.unexplained, UNEXPLAINED_SCHEMA).write_parquet(tmp / "unexplained.parquet")
+        (tmp / STATUS_MARKER).write_text(res.status, encoding="utf-8")
         final = self.parts / res.key
         if final.exists():
             shutil.rmtree(final)
@@ -63,10 +83,17 @@ class Store:
         files = [str(self.parts / k / name) for k in keys if (self.parts / k / name).exists()]
         if not files:
             return pl.DataFrame(schema=schema)
-        return pl.scan_parquet(files).collect()
+        # Parts from an older logscan lack newer columns: they read as nulls.
+        return pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore").select(list(schema)).cast(schema).collect()
 
-    def merge(self, keys: Iterable[str], options: dict | None = None) -> dict:
-        """Rebuild the fleet files from the parts of ``keys``; returns the summary."""
+    def merge(self, keys: Iterable[str], options: dict | None = None, *, fmt: str = "parquet") -> dict:
+        """Rebuild the fleet files from the parts of ``keys``; returns the summary.
+
+        ``fmt="csv"`` also writes each table as CSV (lists joined with ``; ``, evidence as
+        JSON) for spreadsheets. The summary counts the ``keys`` not finished yet as not done.
+        """
+        keys = list(keys)
+        total = len(set(keys))
         keys = sorted(set(keys) & self.done())
         vms = self._read(keys, "vms.parquet", VM_SCHEMA).sort("vm")
         findings = self._read(keys, "findings.parquet", FINDING_SCHEMA).sort("vm", "rank")
@@ -80,7 +107,10 @@ class Store:
         _atomic_parquet(findings, self.out / "findings.parquet")
         _atomic_parquet(errors, self.out / "ingest_errors.parquet")
         _atomic_parquet(unexpl, self.out / "unexplained.parquet")
-        summary = build_summary(vms, findings, unexpl, options=options)
+        if fmt == "csv":
+            for name, df in (("vms", vms), ("findings", findings), ("ingest_errors", errors), ("unexplained", unexpl)):
+                _atomic_csv(df, self.out / f"{name}.csv")
+        summary = build_summary(vms, findings, unexpl, options=options, not_done=total - vms.height)
         _atomic_text(self.out / "summary.json", _json(summary))
         _atomic_text(self.out / "summary.md", render_markdown(summary))
         return summary
@@ -90,6 +120,27 @@ def _atomic_parquet(df: pl.DataFrame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     df.write_parquet(tmp)
     os.replace(tmp, path)
+
+
+def _atomic_csv(df: pl.DataFrame, path: Path) -> None:
+    """CSV cannot hold lists or structs: lists of strings are joined, anything nested is JSON."""
+    cols = []
+    for name, dtype in df.schema.items():
+        if dtype == pl.List(pl.String):
+            cols.append(pl.col(name).list.join("; "))
+        elif isinstance(dtype, (pl.List, pl.Struct)):
+            cols.append(pl.col(name).map_elements(_json_compact, return_dtype=pl.String))
+        else:
+            cols.append(pl.col(name))
+    tmp = path.with_name(f".{path.name}.tmp")
+    df.select(cols).write_csv(tmp)
+    os.replace(tmp, path)
+
+
+def _json_compact(v: Any) -> str:
+    import json
+
+    return json.dumps(v.to_list() if isinstance(v, pl.Series) else v, ensure_ascii=False, default=str)
 
 
 def _atomic_text(path: Path, text: str) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 
 import polars as pl
 
+from ..facts import decide
+from .benign import is_benign
 from .inputs import Task, bundle_name, is_url
 from .schemas import (
     MAX_UNEXPLAINED_PER_VM,
@@ -114,7 +116,7 @@ def _scan_local(task: Task, path: str) -> BundleResult:
         res.vm.update(bundle=bundle.name, n_ingest_errors=bundle.ingest_errors.height, bytes=size)
         return res
 
-    report = diagnose(bundle, error_code=task.error_code, at=task.at)
+    report = diagnose(bundle, error_code=task.error_code, at=task.at, signatures=_signatures(task))
     # Lines no signature or check explains: the hits diagnosis already computed.
     unexplained = unexplained_lines(ev, report.hits)
     if task.events_dir:
@@ -122,11 +124,11 @@ def _scan_local(task: Task, path: str) -> BundleResult:
     d = report.as_dict()
     findings = _finding_rows(task.key, d)
     top = next((f for f in d["findings"] if f["status"] == "evidence"), None)
-    facts = d.get("facts") or {}
-    agent = facts.get("agent") or {}
-    os_facts = facts.get("os") or {}
-    ident = d.get("identity") or {}
+    # Identity and agent version are decided once, in the facts layer; never recomputed here.
+    facts = decide(bundle)
+    ident = facts.identity
     levels = ev.get_column("level")
+    several = several_vms(bundle.facts, ident.platform)
     vm = {
         "vm": task.key,
         "bundle": bundle.name,
@@ -134,17 +136,23 @@ def _scan_local(task: Task, path: str) -> BundleResult:
         "status": STATUS_OK,
         "reason": None,
         "vm_name": report.vm,
-        "hostname": ident.get("hostname"),
-        "vm_id": ident.get("vm_id"),
-        "platform": bundle.coverage.get("platform"),
+        "hostname": ident.hostname,
+        "vm_id": ident.vm_id,
+        "computer": ident.computer,
+        "platform": ident.platform,
         "top_cause": top["cause"] if top else None,
         "top_score": top["score"] if top else None,
+        "top_confidence": top.get("confidence") if top else None,
         "healthy": d["healthy"],
         "verdict": d["verdict"],
-        "agent_version": agent.get("goal_state_agent_version") or agent.get("version") or agent.get("daemon_version"),
-        "agent_versions": agent.get("versions_seen") or [],
-        "os": os_facts.get("name"),
-        "os_version": os_facts.get("version"),
+        "agent_version": facts.agent.version,
+        "agent_versions": list(facts.agent.seen),
+        "os": ident.os_name,
+        "os_version": ident.os_version,
+        "error_code": task.error_code,
+        "failed_at": _iso(task.at),
+        "cause_time": _cause_time(task, top),
+        "several_vms": several,
         "n_findings": sum(1 for f in d["findings"] if f["status"] == "evidence"),
         "n_events": ev.height,
         "n_errors": int((levels == "ERROR").sum() + (levels == "CRITICAL").sum()),
@@ -155,15 +163,58 @@ def _scan_local(task: Task, path: str) -> BundleResult:
         "last_event": bundle.coverage.get("last_event"),
         "bytes": size,
     }
+    errors = _ingest_rows(task.key, bundle.ingest_errors)
+    if several:
+        errors.append(
+            {"vm": task.key, "file": None, "source": "batch", "kind": "several-vms", "line": None,
+             "detail": f"this bundle holds files of several VMs ({several}); it was diagnosed as one. "
+             "Give each VM's files their own folder to diagnose them apart."}
+        )
     return BundleResult(
         key=task.key,
         path=task.path,
         status=STATUS_OK,
         vm=vm,
         findings=findings,
-        ingest_errors=_ingest_rows(task.key, bundle.ingest_errors),
+        ingest_errors=errors,
         unexplained=unexplained.with_columns(vm=pl.lit(task.key)).to_dicts(),
     )
+
+
+def _signatures(task: Task):
+    """The shipped signatures plus the team's own (``--signatures DIR``), validated alike."""
+    if not task.signature_dirs:
+        return None
+    from ..rules.signatures import PACKAGE_DIR, load_signatures
+
+    return load_signatures([PACKAGE_DIR, *task.signature_dirs])
+
+
+def _iso(when) -> str | None:
+    return when.isoformat().replace("+00:00", "Z") if when is not None else None
+
+
+def _cause_time(task: Task, top: dict | None) -> str | None:
+    """When this VM failed: the time the jobs gave, else the top cause's latest evidence."""
+    if task.at is not None:
+        return _iso(task.at)
+    times = [e.get("time") for e in (top or {}).get("evidence") or [] if e.get("time")]
+    return max(times) if times else None
+
+
+def several_vms(facts: pl.DataFrame, platform: str) -> str | None:
+    """Why a bundle looks like several VMs' files (Linux and Windows ones, or two VM ids), else
+    None. Such a folder cannot be split by file name reliably, so it is flagged, not merged
+    silently."""
+    why = []
+    if platform == "mixed":
+        why.append("Linux and Windows files")
+    if facts.height:
+        ids = facts.filter((pl.col("subject") == "vm") & (pl.col("key") == "vm_id"))["value"].drop_nulls()
+        ids = ids.str.to_lowercase().unique()
+        if ids.len() > 1:
+            why.append(f"{ids.len()} VM ids")
+    return "; ".join(why) or None
 
 
 def failed_result(task: Task, status: str, reason: str) -> BundleResult:
@@ -190,6 +241,7 @@ def _finding_rows(key: str, d: dict) -> list[dict]:
                     "title": f["title"],
                     "score": f["score"],
                     "status": f["status"],
+                    "confidence": f.get("confidence"),
                     "other": other,
                     "error_codes": f["error_codes"],
                     "signatures": f["signatures"],
@@ -210,7 +262,7 @@ def unexplained_lines(events: pl.DataFrame, hits: pl.DataFrame | None = None) ->
     anti-join finds the problem lines the signature set does not know yet. Only the record's
     first line is kept (tracebacks vary more than the error they belong to).
     """
-    ev = events.filter(pl.col("level").is_in(PROBLEM_LEVELS))
+    ev = events.filter(pl.col("level").is_in(PROBLEM_LEVELS) & ~is_benign(pl.coalesce(pl.col("message"), pl.col("text"))))
     if not ev.height:
         return pl.DataFrame(schema={k: v for k, v in UNEXPLAINED_SCHEMA.items() if k != "vm"})
     if hits is not None and hits.height:
