@@ -48,8 +48,16 @@ def vm_anchors(names: list[str]) -> dict[str, str]:
 
 
 def _vm_links(vms: list[str], anchors: dict[str, str], limit: int = VMS_PER_CAUSE) -> str:
-    links = ", ".join(f'<a href="#{h.esc(anchors[v])}">{h.esc(v)}</a>' if v in anchors else h.esc(v) for v in vms[:limit])
-    return links + (f" … (+{len(vms) - limit})" if len(vms) > limit else "")
+    """The first ``limit`` VMs as links; the rest, complete, in a collapsible block (no script)."""
+
+    def link(v: str) -> str:
+        return f'<a href="#{h.esc(anchors[v])}">{h.esc(v)}</a>' if v in anchors else h.esc(v)
+
+    head = ", ".join(link(v) for v in vms[:limit])
+    if len(vms) <= limit:
+        return head
+    rest = ", ".join(link(v) for v in vms[limit:])
+    return f"{head} <details><summary>+{len(vms) - limit} more</summary>{rest}</details>"
 
 
 def cause_counts(vms: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
@@ -219,6 +227,17 @@ def render_fleet(fleet) -> str:
     else:
         body.append('<p class="muted">No VM has evidence for a known cause.</p>')
 
+    # Failures together in time (computed by batch: summary["time_patterns"]).
+    patterns = summary.get("time_patterns") or []
+    if patterns:
+        body.append("<h2>Failures together in time</h2>")
+        body.append('<p class="note">Many VMs failing with the same cause within one window: a platform or network event is more likely than as many separate guest faults.</p>')
+        body.append(h.table(["cause", "VMs", "of", "from", "to", "VMs"], [(f"<code>{h.esc(t['cause'])}</code>", str(t["vms"]), str(t["of"]), h.esc(t["start"]), h.esc(t["end"]), _vm_links(t["vm_list"], linkable)) for t in patterns], num=[1, 2]))
+    given = summary.get("error_codes_given") or []
+    if given:
+        body.append("<h2>Error codes the backup jobs gave</h2>")
+        body.append(h.table(["error code", "VMs", "VMs"], [(f"<code>{h.esc(c['error_code'])}</code>", str(c["vms"]), _vm_links(c["vm_list"], linkable)) for c in given], num=[1]))
+
     # Error codes.
     confirmed = findings.filter(pl.col("status") == "evidence") if findings.height else findings
     if confirmed.height:
@@ -230,7 +249,7 @@ def render_fleet(fleet) -> str:
             .sort(["vms", "error_codes"], descending=[True, False])
         )
         if codes.height:
-            body.append("<h2>Backup error codes these causes produce</h2>")
+            body.append("<h2>Error codes the found causes can produce (inferred, not observed)</h2>")
             body.append(h.table(["error code", "VMs", "VMs"], [(f"<code>{h.esc(c)}</code>", str(n), _vm_links(vl, linkable)) for c, n, vl in codes.iter_rows()], num=[1]))
 
     # Agent versions against top causes.

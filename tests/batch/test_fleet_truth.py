@@ -9,11 +9,18 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from test_batch import CONF_DISABLED, CONF_OK, _files, _folder, build_good, scan_with_faults
+
 from logscan.errors import LogscanError
 from logscan.facts import decide
-from logscan.fleet.batch import STATUS_OK, STATUS_TIMED_OUT, build_summary, render_markdown, run_batch, unexplained_lines
+from logscan.fleet.batch import (
+    STATUS_OK,
+    STATUS_TIMED_OUT,
+    build_summary,
+    render_markdown,
+    run_batch,
+    unexplained_lines,
+)
 from logscan.fleet.inputs import InputError, collect
 from logscan.fleet.read import read_batch
 from logscan.fleet.timepattern import time_patterns
@@ -42,7 +49,7 @@ def test_jobs_file_gives_each_vm_its_own_code_and_time(tmp_path):
         f"b/ext-disabled,{CODE},2024-05-30T10:20:00Z\n"  # a later failure of the same VM wins
         "b/fsfreeze.zip,,\n"
     )
-    paths, per = collect([str(jobs)])
+    paths, _per = collect([str(jobs)])
     assert [Path(p).name for p in paths] == ["ext-disabled", "fsfreeze.zip"]
     run_batch([str(jobs)], tmp_path / "out", jobs=1, progress=False)
     vms = {r["vm"]: r for r in read_batch(tmp_path / "out").vms.iter_rows(named=True)}
