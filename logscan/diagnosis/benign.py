@@ -82,8 +82,11 @@ def benign_mask(events: pl.DataFrame, entries: tuple[Benign, ...] | None = None)
     entries = load_benign() if entries is None else entries
     if not events.height or not entries:
         return pl.Series("benign", [False] * events.height, dtype=pl.Boolean)
+    # Frames built by hand (tests, fleet parts) may lack optional columns: read them as null.
+    need = {"message": pl.String, "text": pl.String, "level": pl.String, "source": pl.String, "event_id": pl.Int64}
+    frame = events.with_columns([pl.lit(None, dtype).alias(c) for c, dtype in need.items() if c not in events.columns])
     cols = [_entry_expr(b).alias(f"_b{i}") for i, b in enumerate(entries)]
-    flags = events.select(cols)
+    flags = frame.select(cols)
     mask = pl.Series("benign", [False] * events.height, dtype=pl.Boolean)
     for i, b in enumerate(entries):
         col = flags[f"_b{i}"]

@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from ..diagnosis.unexplained import template_miner
 from .schemas import SUMMARY_EXAMPLES, SUMMARY_TEMPLATES
-
-#: Drain3 masks: variable parts of agent/extension messages that must not split templates.
-_MASKS = (
-    (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "GUID"),
-    (r"https?://[^\s\"',;\]]+", "URL"),
-    (r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?", "TIME"),
-    (r"(?<=-)\d+(?:\.\d+){1,3}\b", "VER"),  # WALinuxAgent-2.11.1.4, Name-1.0.9224.0
-    (r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\d.])", "IP"),
-    (r"(?<=[=:\s])0x[0-9a-fA-F]+\b", "HEX"),
-    (r"(?<![A-Za-z])\d+(?:\.\d+)*(?![A-Za-z])", "NUM"),
-)
 
 
 def mine_templates(unexplained: pl.DataFrame, limit: int = SUMMARY_TEMPLATES) -> list[dict]:
@@ -26,17 +16,7 @@ def mine_templates(unexplained: pl.DataFrame, limit: int = SUMMARY_TEMPLATES) ->
     """
     if not unexplained.height:
         return []
-    from drain3 import TemplateMiner
-    from drain3.masking import MaskingInstruction
-    from drain3.template_miner_config import TemplateMinerConfig
-
-    cfg = TemplateMinerConfig()
-    cfg.masking_instructions = [MaskingInstruction(p, m) for p, m in _MASKS]
-    cfg.drain_sim_th = 0.5
-    cfg.drain_depth = 4
-    cfg.parametrize_numeric_tokens = True
-    cfg.profiling_enabled = False
-    miner = TemplateMiner(persistence_handler=None, config=cfg)
+    miner = template_miner()
 
     df = unexplained.sort("message", "level", "source", "vm")
     msgs = df.group_by("message", maintain_order=True).agg(

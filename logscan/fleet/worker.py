@@ -17,12 +17,11 @@ from typing import Any
 
 import polars as pl
 
+from ..diagnosis.unexplained import unexplained_events
 from ..facts import decide
-from .benign import is_benign
 from .inputs import Task, bundle_name, is_url
 from .schemas import (
     MAX_UNEXPLAINED_PER_VM,
-    PROBLEM_LEVELS,
     STATUS_FAILED,
     STATUS_OK,
     UNEXPLAINED_SCHEMA,
@@ -262,12 +261,9 @@ def unexplained_lines(events: pl.DataFrame, hits: pl.DataFrame | None = None) ->
     anti-join finds the problem lines the signature set does not know yet. Only the record's
     first line is kept (tracebacks vary more than the error they belong to).
     """
-    ev = events.filter(pl.col("level").is_in(PROBLEM_LEVELS) & ~is_benign(pl.coalesce(pl.col("message"), pl.col("text"))))
+    ev = unexplained_events(events, hits)  # the scan's own rule: not hit, not known-benign
     if not ev.height:
         return pl.DataFrame(schema={k: v for k, v in UNEXPLAINED_SCHEMA.items() if k != "vm"})
-    if hits is not None and hits.height:
-        keys = hits.filter(pl.col("file").is_not_null() & pl.col("line").is_not_null()).select("file", "line").unique()
-        ev = ev.join(keys, on=["file", "line"], how="anti")
     msg = (
         pl.coalesce(pl.col("message"), pl.col("text"), pl.lit(""))
         .str.split("\n")
