@@ -19,8 +19,8 @@ import logscan
 from logscan import diagnosis as diag
 from logscan.frames import events_from_records
 from logscan.rules.checks import HIT_SCHEMA
-from logscan.rules.language import fields_of
 from logscan.rules.signatures import PACKAGE_DIR, Example, evaluate, example_events, load_signatures
+from logscan.rules.tree import And, Count, Not, Or, Predicate, Sequence
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO / ".." / "shared" / "evtx-samples"
@@ -30,6 +30,23 @@ WINDOWS_DIR = PACKAGE_DIR / "windows"
 ALL = load_signatures()
 WINDOWS = [s for s in ALL if Path(s.path).parent == WINDOWS_DIR]
 BY_ID = {s.id: s for s in ALL}
+
+
+def fields_of(node: object) -> set[str]:
+    """Event columns a condition tree reads (``data.NAME`` counts as ``data``)."""
+    if isinstance(node, (And, Or)):
+        return set().union(*(fields_of(i) for i in node.items))
+    if isinstance(node, Not):
+        return fields_of(node.item)
+    if isinstance(node, Predicate):
+        return {"data" if node.data_name is not None else node.field}
+    if isinstance(node, Count):
+        return fields_of(node.expr)
+    if isinstance(node, Sequence):
+        return fields_of(node.first) | fields_of(node.then)
+    return set()
+
+
 EVENT_SIGS = [s for s in WINDOWS if {"provider", "event_id"} <= fields_of(s.tree)]
 
 
