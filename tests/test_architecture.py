@@ -96,7 +96,7 @@ def test_no_import_cycles() -> None:
             if state.get(d) == 1:
                 # A package importing its own submodules is not a cycle when the submodule
                 # does not import the package back.
-                cycles.append(stack[stack.index(d) :] + [d])
+                cycles.append([*stack[stack.index(d) :], d])
             elif d not in state:
                 visit(d, stack)
         stack.pop()

@@ -8,8 +8,8 @@ from datetime import datetime
 import polars as pl
 
 from ..rules.checks import HIT_SCHEMA, run_checks
+from ..rules.correlate import correlate
 from ..rules.signatures import evaluate, load_signatures
-from .correlate import link_wer
 
 
 def hits_for(bundle, at: datetime | None = None, signatures=None) -> pl.DataFrame:
@@ -29,5 +29,5 @@ def hits_for(bundle, at: datetime | None = None, signatures=None) -> pl.DataFram
         sig_hits = sig_hits.select(list(HIT_SCHEMA)).cast(HIT_SCHEMA)  # type: ignore[arg-type]
     else:
         sig_hits = pl.DataFrame(schema=HIT_SCHEMA)
-    chk = run_checks(bundle.facts, bundle.events, at)
-    return link_wer(pl.concat([sig_hits, chk], how="vertical"), bundle.events)
+    chk = run_checks(bundle, at)
+    return correlate(pl.concat([sig_hits, chk], how="vertical"), bundle.events)

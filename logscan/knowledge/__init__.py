@@ -250,11 +250,18 @@ def load_knowledge_files(causes_path: str | Path, codes_path: str | Path) -> Kno
 
 @cache
 def load_knowledge() -> Knowledge:
-    """The packaged knowledge base (read once per process)."""
+    """The packaged knowledge base (read once per process; validated result kept in the
+    startup cache, :mod:`logscan.io.cache`, keyed by the files' content)."""
+    from ..io import cache as disk
+
     pkg = resources.files("logscan.content") / "knowledge"
-    return parse_knowledge(
-        pkg.joinpath("causes.yaml").read_text(encoding="utf-8"),
-        pkg.joinpath("error_codes.yaml").read_text(encoding="utf-8"),
+    files = [Path(str(pkg / "causes.yaml")), Path(str(pkg / "error_codes.yaml")), Path(__file__)]
+    return disk.cached(
+        "knowledge",
+        disk.content_key("knowledge", files),
+        lambda: parse_knowledge(files[0].read_text(encoding="utf-8"), files[1].read_text(encoding="utf-8")),
+        disk.encode,
+        lambda v: disk.decode(v, {c.__name__: c for c in (Knowledge, Cause, ErrorCode)}),
     )
 
 

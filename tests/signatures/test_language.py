@@ -29,7 +29,6 @@ from logscan.rules.signatures import (
     HIT_SCHEMA,
     LEVEL_WEIGHTS,
     evaluate,
-    limit_evidence,
     load_signatures,
     parse_signatures,
     run_tests,
@@ -64,7 +63,7 @@ SIG_TEMPLATE = """\
 title: {id}
 id: {id}
 level: {level}
-causes: [some-cause]
+causes: [agent-not-running]
 condition: '{condition}'
 tests:
   match: [{{events: [{{message: x}}]}}]
@@ -208,7 +207,7 @@ def test_condition_error_is_reported_at_its_line_and_column_in_the_file(tmp_path
         "title: Bad\n"
         "id: bad\n"
         "level: high\n"
-        "causes: [c]\n"
+        "causes: [agent-not-running]\n"
         "tests: {match: [x], nomatch: [y]}\n"
         "logsource: {sources: [waagent_log]}\n"
         'condition: "x" ! "y"\n'  # the '!' is line 7, column 16
@@ -222,7 +221,7 @@ def test_condition_error_is_reported_at_its_line_and_column_in_the_file(tmp_path
 
 def test_a_bad_token_on_line_7_col_12_is_reported_as_file_7_12(tmp_path):
     f = tmp_path / "bad.yaml"
-    lines = ["title: Bad", "id: bad", "level: high", "causes: [c]", "tests: {match: [x], nomatch: [y]}",
+    lines = ["title: Bad", "id: bad", "level: high", "causes: [agent-not-running]", "tests: {match: [x], nomatch: [y]}",
              "logsource: {sources: [waagent_log]}", "condition: ) and x"]
     f.write_text("\n".join(lines) + "\n")
     with pytest.raises(SignatureError, match=r"bad\.yaml:7:12: unexpected"):
@@ -263,13 +262,13 @@ def test_error_positions_in_block_and_quoted_scalars():
         (("tests:", "conditon: x\ntests:"), "unknown key 'conditon'; did you mean 'condition'?", 8, 1),
         (("status: stable", "status: done"), "status must be one of", 5, 9),
         (("  nomatch: [y]\n", "  nomatch: []\n"), "tests.nomatch must be a non-empty list", 10, 12),
-        (("evidence: 3", "evidence: 0"), "evidence must be", 11, 11),
+        (("  nomatch: [y]\n", "  nomatch: [y]\nevidence: 3\n"), "unknown key 'evidence'", 11, 1),
     ],
 )
 def test_metadata_errors_point_at_the_value(change, fragment, line, col):
     good = (
         "title: Good\nid: good\nlevel: high\ncauses: [c]\nstatus: stable\n"
-        "logsource: {sources: [waagent_log]}\ncondition: '\"x\"'\ntests:\n  match: [x]\n  nomatch: [y]\nevidence: 3\n"
+        "logsource: {sources: [waagent_log]}\ncondition: '\"x\"'\ntests:\n  match: [x]\n  nomatch: [y]\n"
     )
     assert parse_signatures(good, "g.yaml")[0].id == "good"
     with pytest.raises(SignatureError) as exc:
@@ -501,12 +500,6 @@ def test_one_pass_over_the_frame_gives_the_same_hits_as_one_signature_at_a_time(
     assert len(calls) == 1  # one query over the frame for all plain signatures
 
 
-def test_limit_evidence_keeps_the_first_n_per_signature():
-    s = parse_signatures(SIG_TEMPLATE.format(id="e", level="low", condition='"x"') + "evidence: 2\n")[0]
-    ev = events(*[{"message": "x", "t": i} for i in range(5)])
-    assert limit_evidence(evaluate([s], ev), [s])["line"].to_list() == [1, 2]
-
-
 # ---------------------------------------------------------------------------------------
 # Self-tests
 # ---------------------------------------------------------------------------------------
@@ -516,7 +509,7 @@ title: Extension install failed
 id: ext-install-failed
 level: high
 logsource: {sources: [waagent_log]}
-causes: [extension-failed]
+causes: [extension-install-failed]
 condition: 'level == "ERROR" and message icontains "failed to install"'
 tests:
   match:

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 import logscan
-from logscan.rules import signatures as sigmod
+from logscan.rules import cost as costmod
 from logscan.rules.language import parse_condition
 from logscan.rules.prefilter import regex_literal, required_literals
 from logscan.rules.signatures import evaluate, load_signatures
@@ -57,7 +57,7 @@ def test_prefilter_does_not_change_hits(monkeypatch: pytest.MonkeyPatch) -> None
     ev = _all_sample_events()
     sigs = load_signatures()
     fast = evaluate(sigs, ev)
-    monkeypatch.setattr(sigmod, "required_literals", lambda node: None)
+    monkeypatch.setattr(costmod, "required_literals", lambda node, cost=None: None)
     slow = evaluate(sigs, ev)
     assert fast.height > 0
     key = ["signature", "row", "role"]

@@ -17,11 +17,11 @@ import pytest
 
 import logscan
 from logscan import diagnosis as diag
-from logscan.diagnosis.correlate import link_wer
 from logscan.frames import events_from_records
 from logscan.rules.checks import HIT_SCHEMA
-from logscan.rules.language import fields_of
+from logscan.rules.correlate import correlate
 from logscan.rules.signatures import PACKAGE_DIR, Example, evaluate, example_events, load_signatures
+from logscan.rules.tree import And, Count, Not, Or, Predicate, Sequence
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO / ".." / "shared" / "evtx-samples"
@@ -31,6 +31,23 @@ WINDOWS_DIR = PACKAGE_DIR / "windows"
 ALL = load_signatures()
 WINDOWS = [s for s in ALL if Path(s.path).parent == WINDOWS_DIR]
 BY_ID = {s.id: s for s in ALL}
+
+
+def fields_of(node: object) -> set[str]:
+    """Event columns a condition tree reads (``data.NAME`` counts as ``data``)."""
+    if isinstance(node, (And, Or)):
+        return set().union(*(fields_of(i) for i in node.items))
+    if isinstance(node, Not):
+        return fields_of(node.item)
+    if isinstance(node, Predicate):
+        return {"data" if node.data_name is not None else node.field}
+    if isinstance(node, Count):
+        return fields_of(node.expr)
+    if isinstance(node, Sequence):
+        return fields_of(node.first) | fields_of(node.then)
+    return set()
+
+
 EVENT_SIGS = [s for s in WINDOWS if {"provider", "event_id"} <= fields_of(s.tree)]
 
 
@@ -123,8 +140,8 @@ def _hit_on(row: dict, signature: str = "sig", cause: str = "antivirus-blocking"
     )
 
 
-def test_link_wer_on_the_real_log() -> None:
-    """The rundll32 crash's report id appears in exactly the WER 1001 records link_wer adds."""
+def test_wer_correlation_on_the_real_log() -> None:
+    """The rundll32 crash's report id appears in exactly the WER 1001 records the WER correlation adds."""
     ev = _evtx("deepbluecli-many-events-application.evtx")
     crash = ev.filter((pl.col("provider") == "Application Error") & (pl.col("event_id") == 1000)).row(0, named=True)
     report_id = crash["data"][12]["value"]
@@ -134,14 +151,14 @@ def test_link_wer_on_the_real_log() -> None:
         if any(d["value"] == report_id for d in r["data"])
     }
     assert expected  # the sample holds the crash's WER reports
-    out = link_wer(_hit_on(crash), ev)
+    out = correlate(_hit_on(crash), ev)
     added = out.filter(pl.col("signature") == "sig+wer")
     assert set(added["line"]) == expected
     assert (added["weight"] == 0).all() and (added["cause"] == "antivirus-blocking").all()
     assert out.height == 1 + len(expected)
 
 
-def test_link_wer_by_named_data_and_rendered_text() -> None:
+def test_wer_correlation_by_named_data_and_rendered_text() -> None:
     gid = "4D2F6A1E-8C3B-4E97-B5A0-71C9E2D8F346"
     rows = [
         {"source": "evtx", "file": "a.evtx", "line": 1, "provider": "Application Error", "event_id": 1000,
@@ -156,10 +173,10 @@ def test_link_wer_by_named_data_and_rendered_text() -> None:
          "data": [], "message": f"Fault bucket , type 0\nReport Id: {gid.lower()}\nReport Status: 4"},
     ]
     ev = events_from_records(rows)
-    out = link_wer(_hit_on(ev.row(0, named=True)), ev)
+    out = correlate(_hit_on(ev.row(0, named=True)), ev)
     assert sorted(out.filter(pl.col("signature") == "sig+wer")["line"]) == [2, 7]
     # A hit that is not on an Application Error 1000 links nothing.
-    assert link_wer(_hit_on(ev.row(1, named=True)), ev).height == 1
+    assert correlate(_hit_on(ev.row(1, named=True)), ev).height == 1
 
 
 def test_wer_evidence_in_a_diagnosis_does_not_change_the_score(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -172,7 +189,7 @@ def test_wer_evidence_in_a_diagnosis_does_not_change_the_score(monkeypatch: pyte
     assert top.cause == "antivirus-blocking"
     wer = [e for e in top.evidence if (e.signature or "").endswith("+wer")]
     assert wer and all("Windows Error Reporting" in e.text for e in wer)
-    monkeypatch.setattr("logscan.diagnosis.hits.link_wer", lambda hits, events: hits)
+    monkeypatch.setattr("logscan.diagnosis.hits.correlate", lambda hits, events: hits)
     without = diag.diagnose(bundle).findings[0]
     assert without.cause == top.cause and without.score == pytest.approx(top.score)
     assert without.hits == top.hits
