@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -25,3 +27,19 @@ def fail(exc: Exception | str) -> None:
     """One line on stderr saying what went wrong, exit 2 (a usage or input error)."""
     typer.echo(f"logscan: {exc}", err=True)
     raise typer.Exit(2)
+
+
+def identities_applied(bundle: Any, redact_identities: bool, identity_map: Path | None) -> Any:
+    """``--redact-identities``: the loaded bundle with names, IPs and ids pseudonymised, and the
+    mapping written to ``--identity-map`` (only there). Without the flag, the bundle as is."""
+    if identity_map is not None and not redact_identities:
+        fail("--identity-map needs --redact-identities")
+    if not redact_identities:
+        return bundle
+    from ..io.identities import Pseudonymizer
+
+    pz = Pseudonymizer()
+    out = pz.loaded(bundle)
+    if identity_map is not None:
+        pz.write_map(identity_map)
+    return out

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ..errors import LogscanError
-from .common import fail, parse_when
+from .common import fail, identities_applied, parse_when
 
 
 class ScanFormat(str, Enum):
@@ -26,6 +26,8 @@ def scan(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here")] = None,
     error_code: Annotated[str | None, typer.Option("--error-code", help="The backup job's error code")] = None,
     at: Annotated[str | None, typer.Option("--at", help="When the backup job failed (ISO 8601, UTC)")] = None,
+    redact_identities: Annotated[bool, typer.Option("--redact-identities", help="Pseudonymise names, IPs, ids, e-mails")] = False,
+    identity_map: Annotated[Path | None, typer.Option("--identity-map", metavar="FILE", help="Write the pseudonym mapping here")] = None,
 ) -> None:
     """Name the most likely cause(s) of the backup failure, with evidence and the fix."""
     from .. import load
@@ -33,7 +35,7 @@ def scan(
 
     when = parse_when(at)
     try:
-        report = diagnose(load(path), error_code=error_code, at=when)
+        report = diagnose(identities_applied(load(path), redact_identities, identity_map), error_code=error_code, at=when)
     except LookupError as exc:
         fail(LogscanError(str(exc).strip("'\"")))
     except LogscanError as exc:

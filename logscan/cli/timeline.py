@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..errors import LogscanError
-from .common import fail, parse_when
+from .common import fail, identities_applied, parse_when
 
 
 class TimelineFormat(str, Enum):
@@ -28,13 +28,15 @@ def timeline(
     source: Annotated[list[str] | None, typer.Option(help="Only these sources (repeatable)")] = None,
     level: Annotated[list[str] | None, typer.Option(help="Only these levels, e.g. ERROR (repeatable)")] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many events (table: default 200)")] = None,
+    redact_identities: Annotated[bool, typer.Option("--redact-identities", help="Pseudonymise names, IPs, ids, e-mails")] = False,
+    identity_map: Annotated[Path | None, typer.Option("--identity-map", metavar="FILE", help="Write the pseudonym mapping here")] = None,
 ) -> None:
     """The bundle's events, merged from every source and ordered by time (UTC)."""
     from .. import load
     from ..reports import timeline as tl
 
     try:
-        b = load(path)
+        b = identities_applied(load(path), redact_identities, identity_map)
     except LogscanError as exc:
         fail(exc)
     ev = tl.select(b.events, since=parse_when(since), until=parse_when(until), sources=source, levels=level)
