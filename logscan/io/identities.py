@@ -40,7 +40,10 @@ _STORAGE = (
     r"(?i)(?:\b([a-z0-9]{3,24})\.(?:blob|table|queue|file|dfs)\.core\.windows\.net"
     r"|AccountName=([a-z0-9]{3,24})|\"storageAccountName\"\s*:\s*\"([a-z0-9]{3,24})\")"
 )
-_USER = r"(?i)(?:/home/|\\Users\\|/Users/|\buser(?:name)?\s*[=:]\s*)([A-Za-z_][A-Za-z0-9_.-]{1,31})"
+_USER = (
+    r"(?i)(?:/home/|\\Users\\|/Users/|\buser(?:name)?\s*[=:]\s*|(?:Accepted|Failed)\s+\S+\s+for\s+(?:invalid\s+user\s+)?"
+    r"|session\s+(?:opened|closed)\s+for\s+user\s+|\bsudo:\s+)([A-Za-z_][A-Za-z0-9_.-]{1,31})"
+)
 #: Cheap literals: a row without any of them holds nothing the discovery regexes can find.
 _MARKERS = [".", "@", "-"]
 #: Values never pseudonymised: generic names that are not anyone's data, and evidence.

@@ -18,6 +18,7 @@ import gzip
 import os
 import posixpath
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +67,8 @@ class _Writer:
                 raise BundleError(f"{out}: folder exists and is not empty")
             out.mkdir(parents=True, exist_ok=True)
 
-    def write(self, name: str, data: bytes) -> str:
+    def write(self, name: str, data: bytes, mtime: float | None = None) -> str:
+        """Write one member (keeping its time: logs without a year take it from the file)."""
         base, n = name, 1
         while name in self.names:  # duplicate member names in the input: keep each copy
             n += 1
@@ -74,11 +76,15 @@ class _Writer:
             name = f"{stem}.{n}{ext}"
         self.names.add(name)
         if self.zip is not None:
-            self.zip.writestr(name, data)
+            info = zipfile.ZipInfo(name, time.localtime(mtime)[:6] if mtime else time.localtime()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            self.zip.writestr(info, data)
         else:
             p = self.out / name
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_bytes(data)
+            if mtime:
+                os.utime(p, (mtime, mtime))
         return name
 
     def close(self) -> None:
@@ -159,7 +165,7 @@ def _one(bundle: Bundle, m: Member, writer: _Writer, result: Result, pz: Pseudon
         events, _ = evtx_export.read_events(data)
         frame = (lambda df: pz.frame(df, ("computer", "message", "data", "channel"))) if pz is not None else None
         xml = evtx_export.to_xml(events, frame)
-        written = writer.write(out_name + ".xml", xml.encode("utf-8"))
+        written = writer.write(out_name + ".xml", xml.encode("utf-8"), m.mtime)
         result.evtx_exported.append(written)
         result.written.append(written)
         return
@@ -171,7 +177,7 @@ def _one(bundle: Bundle, m: Member, writer: _Writer, result: Result, pz: Pseudon
         pz.learn_text(text)
         text = pz.text(text) or text
     body = text.encode("utf-8")
-    result.written.append(writer.write(out_name, gzip.compress(body, mtime=0) if gz else body))
+    result.written.append(writer.write(out_name, gzip.compress(body, mtime=0) if gz else body, m.mtime))
 
 
 def _manifest(result: Result, identities: bool) -> str:
