@@ -14,6 +14,7 @@ import typer
 from .batch import batch_command
 from .common import EXIT_INTERRUPTED, parse_when, version_callback
 from .explain import explain
+from .redact import redact_command
 from .scan import scan
 from .signatures import app as signatures_app
 from .timeline import timeline
@@ -43,6 +44,7 @@ app.command()(timeline)
 app.command()(scan)
 app.command()(explain)
 app.command("batch")(batch_command)
+app.command("redact")(redact_command)
 app.add_typer(signatures_app, name="signatures")
 
 

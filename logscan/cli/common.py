@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import typer
 
@@ -166,3 +166,19 @@ def version_callback(value: bool) -> None:
             v = "unknown"
         typer.echo(f"logscan {v}")
         raise typer.Exit(EXIT_OK)
+
+
+def identities_applied(bundle: Any, redact_identities: bool, identity_map: Path | None) -> Any:
+    """``--redact-identities``: the loaded bundle with names, IPs and ids pseudonymised, and the
+    mapping written to ``--identity-map`` (only there). Without the flag, the bundle as is."""
+    if identity_map is not None and not redact_identities:
+        fail("--identity-map needs --redact-identities")
+    if not redact_identities:
+        return bundle
+    from ..io.identities import Pseudonymizer
+
+    pz = Pseudonymizer()
+    out = pz.loaded(bundle)
+    if identity_map is not None:
+        pz.write_map(identity_map)
+    return out

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ..errors import LogscanError
-from .common import FailOn, fail, fail_on, parse_when, resolve_output
+from .common import FailOn, fail, fail_on, identities_applied, parse_when, resolve_output
 
 
 class ScanFormat(str, Enum):
@@ -28,6 +28,8 @@ def scan(
     at: Annotated[str | None, typer.Option("--at", help="When the backup job failed (ISO 8601, UTC)")] = None,
     signatures: Annotated[list[Path] | None, typer.Option("--signatures", metavar="DIR", help="Add a team's own signature files")] = None,
     fail_on_level: Annotated[FailOn | None, typer.Option("--fail-on", help="Exit 1 on a finding of this confidence or stronger")] = None,
+    redact_identities: Annotated[bool, typer.Option("--redact-identities", help="Pseudonymise names, IPs, ids, e-mails")] = False,
+    identity_map: Annotated[Path | None, typer.Option("--identity-map", metavar="FILE", help="Write the pseudonym mapping here")] = None,
 ) -> None:
     """Name the most likely cause(s) of the backup failure, with evidence and the fix."""
     from .. import load
@@ -41,7 +43,7 @@ def scan(
             from ..rules.signatures import PACKAGE_DIR, load_signatures
 
             sigs = load_signatures([PACKAGE_DIR, *signatures])
-        report = diagnose(load(path), error_code=error_code, at=when, signatures=sigs)
+        report = diagnose(identities_applied(load(path), redact_identities, identity_map), error_code=error_code, at=when, signatures=sigs)
     except LookupError as exc:
         fail(LogscanError(str(exc).strip("'\"")))
     except LogscanError as exc:

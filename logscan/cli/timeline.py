@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..errors import LogscanError
-from .common import captured_warnings, fail, parse_duration, parse_when, resolve_output
+from .common import captured_warnings, fail, identities_applied, parse_duration, parse_when, resolve_output
 
 
 class TimelineFormat(str, Enum):
@@ -38,6 +38,8 @@ def timeline(
     first: Annotated[int | None, typer.Option("--first", "--limit", metavar="N", min=0, help="The first N events")] = None,
     last: Annotated[int | None, typer.Option("--last", metavar="N", min=0, help="The last N events")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes under the table")] = False,
+    redact_identities: Annotated[bool, typer.Option("--redact-identities", help="Pseudonymise names, IPs, ids, e-mails")] = False,
+    identity_map: Annotated[Path | None, typer.Option("--identity-map", metavar="FILE", help="Write the pseudonym mapping here")] = None,
 ) -> None:
     """The bundle's events, merged from every source and ordered by time (UTC).
 
@@ -62,7 +64,7 @@ def timeline(
     centre, when = parse_when(around), parse_when(at)
     try:
         with captured_warnings() as notes:
-            b = load(path)
+            b = identities_applied(load(path), redact_identities, identity_map)
     except LogscanError as exc:
         fail(exc)
     ev = tl.select(b.events, since=parse_when(since), until=parse_when(until), sources=sources, levels=levels)

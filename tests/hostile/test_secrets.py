@@ -17,6 +17,7 @@ import importlib.util
 import json
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import polars as pl
 import pytest
@@ -60,7 +61,54 @@ ACCOUNT_KEY_LOG = _key("bare-in-log", "/")  # a bare key in a log line
 PEM_KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7PRIVATEKEYBODY"
 PEM_CERT_BODY = "MIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQCERTBODY"
 
+# Issue #16: the forms secrets take beyond the plain ones above.
+SIG_PCT = "PctEncSig0000AbCdEf%252Bq"  # inside a percent-encoded URL (%26sig%3D...)
+SIG_ENTITY = "EntitySig1111XyZ"  # &#38;sig&#61;...
+SIG_UNICODE = "JsonU0026Sig2222QwE"  # \u0026sig=... as .NET writes JSON
+JWT = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwczovL21hbmFnZW1lbnQuYXp1cmUuY29tIn0.JwtSigNatureZZ9"
+BEARER = "opaqueBearerTok3nValue998877"
+BASIC = "dXNlcjpCYXNpY1Bhc3M5OQ=="
+ARM_PASSWORD = "ArmAdm1nPassw0rd!!"
+YAML_SECRET = "yaml client secret 4455"
+PS_PASSWORD = "PsPlainPa55word"
+PS_SECURE = "SecureStr1ngPlain"
+URL_PASSWORD = "UrlPa55wordX"
+PROC_PASSWORD = "ProcArgPa55w0rd"
+PROC_TOKEN = "ProcArgT0kenValue"
+ENV_SECRET = "EnvVarSecretVal"
+B64_INNER = "Base64InnerPa55"
+B64_JSON = base64.b64encode(json.dumps({"storageAccountName": "diagstore", "storageAccountKey": B64_INNER}).encode()).decode()
+UPPER_KEY = "UpperCaseAcctKey77"
+SIG_PCT_ENCODED = quote(SIG_PCT, safe="")  # how it appears in the outer URL
+NEW_SECRETS = [
+    SIG_PCT_ENCODED, SIG_ENTITY, SIG_UNICODE, JWT, JWT.split(".")[1], BEARER, BASIC, ARM_PASSWORD, YAML_SECRET, PS_PASSWORD,
+    PS_SECURE, URL_PASSWORD, PROC_PASSWORD, PROC_TOKEN, ENV_SECRET, B64_JSON, UPPER_KEY,
+]
+
+
+def new_form_lines() -> list[str]:
+    """One line per secret form of issue #16 (each readable as a log message)."""
+    inner = f"https://x.blob.core.windows.net/c/b?sv=2019-07-07&sig={SIG_PCT}&se=2031"
+    return [
+        f"redirect https://login.example/cb?next={quote(inner, safe='')}",
+        f"manifest <a href=\"https://m.blob.core.windows.net/x?sv=1&#38;sig&#61;{SIG_ENTITY}&#38;se=2\">",
+        f'status {{"uri":"https://s.blob.core.windows.net/x?sv=1\\u0026sig={SIG_UNICODE}\\u0026se=2"}}',
+        f"Authorization: Bearer {JWT}",
+        f"request header authorization=Bearer {BEARER} sent; token {JWT}",
+        f"proxy Authorization: Basic {BASIC}",
+        f'template {{"adminPassword": {{"value": "{ARM_PASSWORD}"}}, "clientSecret": "{ARM_PASSWORD}"}}',
+        f"yaml   client_secret: {YAML_SECRET}",
+        f'ps> New-LocalUser -Name svc -Password "{PS_PASSWORD}"; $s = ConvertTo-SecureString "{PS_SECURE}" -AsPlainText -Force',
+        f"fetch https://backupuser:{URL_PASSWORD}@files.example.com/x failed",
+        f"ps: root 4242 1 0 13:00 ? 00:00:01 /opt/app/bin/app --db-password={PROC_PASSWORD} --token {PROC_TOKEN} -v",
+        f"env: AZURE_CLIENT_SECRET={ENV_SECRET} HOME=/root",
+        f"settings blob {B64_JSON}",
+        f"conn DefaultEndpointsProtocol=https;ACCOUNTNAME=diagstore;ACCOUNTKEY={UPPER_KEY};",
+    ]
+
+
 SECRETS = [
+    *NEW_SECRETS,
     SAS_SIG, SAS_SIG_XML, SAS_SIG_STATUS, SAS_SIG_WIN, SAS_SE, PROTECTED, PROTECTED_XML, PROTECTED_WIN, PASSWORD,
     PASSWORD_WIN, PASSWORD_LOG, CLIENT_SECRET, ACCOUNT_KEY, ACCOUNT_KEY_PLUS, ACCOUNT_KEY_CONN, ACCOUNT_KEY_LOG,
     PEM_KEY_BODY, PEM_CERT_BODY,
@@ -110,6 +158,7 @@ def linux_bundle(root: Path) -> Path:
             pem("CERTIFICATE", PEM_CERT_BODY),
             f"{t.format(6)} WARNING ExtHandler ExtHandler bare key {ACCOUNT_KEY_LOG} and {ACCOUNT_KEY_PLUS} seen",
             f"{t.format(7)} INFO ExtHandler ExtHandler settings {json.dumps({'protectedSettings': PROTECTED, 'publicSettings': _public_settings(PASSWORD)})}",
+            *(f"{t.format(7)} INFO ExtHandler ExtHandler {line}" for line in new_form_lines()),
             f"{t.format(8)} ERROR ExtHandler ExtHandler Event: name={CSE}, op=ExtensionProcessing, message=Extension '{CSE}' will not be processed"
             " since extension processing is disabled. To enable extension processing, set Extensions.Enabled=y in '/etc/waagent.conf', duration=0",
             "",
@@ -192,6 +241,7 @@ def windows_bundle(root: Path) -> Path:
         f"WindowsAzure/Logs/Plugins/{cse}/1.10.15/CommandExecution.log": (
             f"2024-05-30 13:14:00.123 Info Executing {sas('scripts', SAS_SIG_WIN)} with AccountKey={ACCOUNT_KEY_CONN}\n"
             f"2024-05-30 13:14:01.123 Error client_secret={CLIENT_SECRET} password={PASSWORD_WIN} {ACCOUNT_KEY_PLUS}\n"
+            + "".join(f"2024-05-30 13:14:02.123 Info {line}\n" for line in new_form_lines())
         ),
     }
     for rel, text in files.items():

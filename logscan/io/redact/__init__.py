@@ -1,0 +1,190 @@
+"""Mask secrets before anything leaves the ingest step.
+
+Bundles carry SAS tokens (status-upload and snapshot blob URLs, also percent- or
+entity-encoded inside other URLs and JSON), ``protectedSettings``, passwords and keys in
+extension settings, ARM parameters, YAML and PowerShell, bearer tokens and JWTs,
+``Authorization`` headers, passwords in URLs and on command lines, private keys and
+certificates, and storage account keys. Reports are pasted into support cases, so secrets are
+masked in the frames themselves, right after parsing: no report, Parquet file or evidence line
+can hold one. The patterns live in :mod:`.rules`; base64-wrapped JSON in :mod:`.encoded`.
+
+Masking is vectorised: only rows that contain one of a few trigger words (a case-insensitive
+literal search) go through the replacement regexes.
+
+The one secret-key policy for parsers is here too: :func:`is_secret_key` says whether a
+setting's *name* makes its value secret, :func:`mask_value` applies it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from . import encoded
+from .rules import B64_JSON_RX, MASK, RULE_NEEDS, RULES, SECRET_KEY_RX, TRIGGER_RX, TRIGGERS, py_replacement
+
+__all__ = [
+    "MASK", "RULES", "SECRET_KEY_RX", "TRIGGERS", "events", "expr", "facts", "is_secret_key", "mask_value",
+    "series", "text", "text_block",
+]
+
+_PY = [(re.compile(p), py_replacement(r), needs) for (p, r), needs in zip(RULES, RULE_NEEDS, strict=True)]
+_SECRET_KEY = re.compile(SECRET_KEY_RX)
+_B64_JSON = re.compile(B64_JSON_RX)
+# Only these rules can span lines; the others see one line at a time in text_block().
+_MULTILINE = [(rx, rep) for rx, rep, _ in _PY if "BEGIN" in rx.pattern or r"\{\s*" in rx.pattern]
+
+
+def text(s: str | None) -> str | None:
+    """Mask secrets in one string (for small values: facts, JSON fields, errors, reports)."""
+    if not s:
+        return s
+    low = s.lower()
+    if not any(t in low for t in TRIGGERS):
+        return s
+    for rx, rep, needs in _PY:
+        if any(w in low for w in needs):
+            s = rx.sub(rep, s)
+            low = s.lower()
+    return encoded.mask_b64_json(s, text) if _B64_JSON.search(s) else s
+
+
+def is_secret_key(name: str | None, extension: str | None = None) -> bool:
+    """True when a setting or field *named* ``name`` holds a secret whatever its value.
+
+    The one policy for every parser (``publicSettings`` keys, status fields, facts): names
+    with password/secret/credential/token, account/storage/shared/SAS keys, connection
+    strings, ``commandToExecute`` (CustomScript's may hold passwords) and
+    ``protectedSettings``. One exception: the VMSnapshot extension's ``commandToExecute`` is
+    always the word ``snapshot`` and is evidence, so ``extension`` naming it keeps the value.
+    """
+    if not name:
+        return False
+    key = str(name)
+    if extension and "vmsnapshot" in extension.lower() and key.rsplit(".", 1)[-1].lower() == "commandtoexecute":
+        return False
+    return bool(_SECRET_KEY.search(key))
+
+
+def mask_value(name: str | None, value: object, extension: str | None = None) -> str | None:
+    """The value to keep for a field: :data:`MASK` when :func:`is_secret_key` says the name is
+    secret, otherwise the value as a string with any secret inside it masked (:func:`text`)."""
+    if value is None:
+        return None
+    if is_secret_key(name, extension):
+        return MASK
+    return text(value if isinstance(value, str) else str(value))
+
+
+def _rules(e: pl.Expr) -> pl.Expr:
+    for pattern, rep in RULES:
+        e = e.str.replace_all(pattern, rep)
+    return e
+
+
+def _apply_rules(sub: pl.Series) -> pl.Series:
+    """Each rule over the rows that hold one of its own literals (most rules see no row)."""
+    for (pattern, rep), needs in zip(RULES, RULE_NEEDS, strict=True):
+        hit = sub.str.contains_any(list(needs), ascii_case_insensitive=True).fill_null(False)
+        n = int(hit.sum())
+        if not n:
+            continue
+        if n == len(sub):
+            sub = sub.str.replace_all(pattern, rep)
+        else:
+            idx = hit.arg_true()
+            sub = sub.scatter(idx, sub.gather(idx).str.replace_all(pattern, rep))
+    return sub
+
+
+def expr(e: pl.Expr) -> pl.Expr:
+    """Vectorised masking of a string column: only rows with a trigger word are rewritten.
+
+    (Base64-wrapped JSON needs decoding and is handled by :func:`series` only.)
+    """
+    hit = e.str.contains(TRIGGER_RX)
+    return pl.when(hit).then(_rules(pl.when(hit).then(e))).otherwise(e)
+
+
+def series(s: pl.Series) -> pl.Series:
+    """Mask a whole string column; the rules run on the trigger rows only.
+
+    An expression evaluates every branch over every row, so on a big events frame the
+    replacement regexes would scan all text; here they see the few rows with a trigger word
+    and the results are put back in place.
+    """
+    if s.dtype != pl.String or not len(s):
+        return s
+    hit = s.str.contains(TRIGGER_RX).fill_null(False)
+    if not hit.any():
+        return s
+    idx = hit.arg_true()
+    masked = _apply_rules(s.gather(idx))
+    b64 = masked.str.contains(B64_JSON_RX).fill_null(False)
+    if b64.any():  # rare: decode in Python, only these rows
+        masked = masked.map_elements(lambda v: encoded.mask_b64_json(v, text), return_dtype=pl.String) if b64.all() else (
+            masked.scatter(b64.arg_true(), [encoded.mask_b64_json(v, text) for v in masked.filter(b64).to_list()])
+        )
+    return s.clone().scatter(idx, masked)
+
+
+def text_block(s: str) -> str:
+    """Mask a whole file's text: the multi-line rules (PEM blocks, ARM parameters) over the
+    whole text, then every line through :func:`series` (vectorised)."""
+    low_head = "-----BEGIN" in s or '"value"' in s
+    if low_head:
+        for rx, rep in _MULTILINE:
+            s = rx.sub(rep, s)
+    lines = pl.Series(s.split("\n"), dtype=pl.String)
+    return "\n".join(series(lines).to_list())
+
+
+def _data(col: pl.Series) -> pl.Series:
+    """Windows event data values (lists of name/value structs) masked; untouched when clean.
+
+    The lists are flattened once, the values go through :func:`series` (trigger rows only)
+    and secret-named items are masked whole; only if something changed are the lists rebuilt.
+    """
+    if not len(col) or col.null_count() == len(col):
+        return col
+    flat = pl.DataFrame({"_g": pl.int_range(len(col), eager=True), "d": col}).explode("d")
+    valid = flat["d"].is_not_null()
+    st = flat["d"].struct.unnest()
+    before = st["value"]
+    after = series(before)
+    secret = st["name"].str.contains(SECRET_KEY_RX).fill_null(False) & before.is_not_null()
+    after = pl.select(pl.when(secret).then(pl.lit(MASK)).otherwise(after)).to_series()
+    if not bool((after.ne_missing(before)).any()):
+        return col
+    rebuilt = pl.DataFrame({"_g": flat["_g"], "name": st["name"], "value": after}).filter(valid)
+    lists = rebuilt.group_by("_g", maintain_order=True).agg(pl.struct("name", "value").alias("d"))
+    whole = pl.DataFrame({"_g": pl.int_range(len(col), eager=True)}).join(lists, on="_g", how="left", maintain_order="left")
+    out = whole["d"].cast(col.dtype)
+    # Rows whose list was empty (not null) stay empty.
+    return pl.select(pl.when(col.is_not_null() & out.is_null()).then(col).otherwise(out)).to_series().alias(col.name)
+
+
+def events(df: pl.DataFrame) -> pl.DataFrame:
+    """Mask ``text``, ``message`` and Windows event data values of an events frame."""
+    if not df.height:
+        return df
+    cols = [series(df["text"]), series(df["message"])]
+    if "data" in df.columns and df["data"].dtype != pl.Null:
+        cols.append(_data(df["data"]).alias("data"))
+    return df.with_columns(cols)
+
+
+def facts(df: pl.DataFrame) -> pl.DataFrame:
+    """Mask fact values: text rules everywhere, and the whole value for secret-named keys
+    (the :func:`is_secret_key` policy, vectorised)."""
+    if not df.height:
+        return df
+    key = pl.col("key")
+    snapshot_cmd = pl.col("subject").str.to_lowercase().str.contains("vmsnapshot") & key.str.to_lowercase().str.ends_with(
+        "commandtoexecute"
+    )
+    secret_key = key.str.contains(SECRET_KEY_RX).fill_null(False) & ~snapshot_cmd.fill_null(False) & pl.col("value").is_not_null()
+    return df.with_columns(series(df["value"])).with_columns(
+        value=pl.when(secret_key).then(pl.lit(MASK)).otherwise(pl.col("value"))
+    )
