@@ -29,9 +29,9 @@ from .base import (
     Parsed,
     SourceFile,
     SourceSpec,
-    build_records,
     extract,
     finish_events,
+    join_continuation_lines,
     lines_frame,
     parse_times,
     utc,
@@ -79,15 +79,8 @@ def records(text: str) -> pl.DataFrame:
         ),
         message=message,
     )
-    rec = build_records(df, keep=KEEP)
-    first_len = pl.col("text").str.split("\n").list.first().str.len_chars()
-    rec = rec.with_columns(
-        message=pl.when(pl.col("text").str.contains("\n"))
-        .then(pl.col("message") + pl.col("text").str.slice(first_len))
-        .otherwise(pl.col("message")),
-    )
+    rec = join_continuation_lines(df, keep=KEEP)
     return rec.with_columns(
-        message=pl.coalesce("message", "text"),
         time_basis=pl.coalesce("time_basis", pl.lit(TimeBasis.NONE)),
         extension=pl.lit("Microsoft.Azure.RecoveryServices.VMSnapshotLinux"),
     )

@@ -48,9 +48,9 @@ from .base import (
     Parsed,
     SourceFile,
     SourceSpec,
-    build_records,
     extract,
     finish_events,
+    join_continuation_lines,
     lines_frame,
     parse_times,
     utc,
@@ -159,18 +159,9 @@ def _lines(text: str) -> pl.DataFrame:
 def records(text: str, path: str = "") -> pl.DataFrame:
     """One row per record of an extension.log, header fields and level set."""
     df = _lines(text)
-    rec = build_records(df, keep=(*HEADER_FIELDS, "_lvl"))
-    multi = pl.col("text").str.contains("\n")
-    first_len = pl.col("text").str.split("\n").list.first().str.len_chars()
     # Continuation lines join the message; folded py2 lines lose their repeated stamp.
-    rest = pl.col("text").str.slice(first_len).str.replace_all(PY2_STAMP, "")
-    rec = rec.with_columns(
-        message=pl.when(multi)
-        .then((pl.coalesce("message", pl.lit("")) + rest).str.strip_chars_end("\n "))
-        .otherwise(pl.col("message")),
-        is_marker=pl.col("is_marker").fill_null(False),
-    )
-    rec = rec.with_columns(message=pl.coalesce("message", "text"))
+    rec = join_continuation_lines(df, keep=(*HEADER_FIELDS, "_lvl"), tidy=lambda rest: rest.str.replace_all(PY2_STAMP, ""))
+    rec = rec.with_columns(is_marker=pl.col("is_marker").fill_null(False))
     # Freeze markers have no stamp: they take the time of the record before them.
     rec = rec.with_columns(
         time_basis=pl.when(pl.col("is_marker") & pl.col("time").is_null() & pl.col("time").forward_fill().is_not_null())

@@ -30,9 +30,9 @@ from .base import (
     Parsed,
     SourceFile,
     SourceSpec,
-    build_records,
     extract,
     finish_events,
+    join_continuation_lines,
     lines_frame,
     parse_times,
     utc,
@@ -219,17 +219,8 @@ def agent_records(text: str, *, generic: bool = False, keyword_levels: bool = Fa
     started = pl.col("matched").cast(pl.Int64).cum_sum() > 0
     df = df.with_columns(is_header=pl.col("matched") | ~started | json_line)
     df = _extension_columns(df)
-    rec = build_records(df, keep=HEADER_FIELDS)
-    # The message of a multi-line record continues with its other lines.
-    nl = pl.col("text").str.find("\n", literal=True)
-    rec = rec.with_columns(
-        message=pl.when(pl.col("message").is_null())
-        .then(pl.col("text"))
-        .when(nl.is_not_null())
-        .then(pl.col("message") + pl.col("text").str.slice(nl))
-        .otherwise(pl.col("message")),
-        time_basis=pl.coalesce("time_basis", pl.lit(TimeBasis.NONE)),
-    )
+    rec = join_continuation_lines(df, keep=HEADER_FIELDS)
+    rec = rec.with_columns(time_basis=pl.coalesce("time_basis", pl.lit(TimeBasis.NONE)))
     if keyword_levels:
         rec = rec.with_columns(
             level=pl.coalesce(
