@@ -49,6 +49,7 @@ import polars as pl
 
 from ..errors import IngestError
 from ..frames import DATA_STRUCT, EVENT_SCHEMA, TimeBasis, conform, empty
+from ._formats import format_facts
 from .base import Parsed, SourceFile, SourceSpec, finish_events, utc
 
 ENGINE_ENV = "LOGSCAN_EVTX_ENGINE"
@@ -61,7 +62,8 @@ CHUNK_SIZE = 65536
 CHUNK_MAGIC_WARNING = re.compile(r"chunk number (\d+): Failed to parse chunk header: Invalid EVTX chunk header magic")
 MAX_CONSECUTIVE_ERRORS = 100  # a parser that keeps failing on next() is not making progress
 
-LEVELS = {"0": "INFO", "1": "CRITICAL", "2": "ERROR", "3": "WARNING", "4": "INFO", "5": "VERBOSE"}
+# System/Level numbers → levels: content/formats/windows-events.yaml (shared with event_exports).
+LEVEL_FORMAT = "windows_events"
 
 # One pattern per System field, each with a literal prefix the regex engine jumps to: several
 # small patterns are much faster in polars than one pattern with lazy gaps. Both engines write
@@ -345,7 +347,7 @@ def xml_frame(numbers: list[int], xmls: list[str], engine: str = "evtx") -> pl.D
     df = df.with_columns(
         provider=_unescape(pl.coalesce("_name", "_esn")),
         event_id=pl.col("_event_id").cast(pl.Int64, strict=False) & 0xFFFF,
-        level=pl.col("_level").replace_strict(LEVELS, default=None, return_dtype=pl.String),
+        level=pl.col("_level").replace_strict(format_facts(LEVEL_FORMAT).level_numbers, default=None, return_dtype=pl.String),
         record_id=pl.col("_record_id").cast(pl.Int64, strict=False),
         time=utc(ts),
         time_basis=pl.when(ts.is_not_null()).then(pl.lit(TimeBasis.UTC)).otherwise(pl.lit(TimeBasis.NONE)),

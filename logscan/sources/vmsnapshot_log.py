@@ -44,6 +44,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..frames import TimeBasis, normalise_level
+from ._formats import format_facts
 from .base import (
     Parsed,
     SourceFile,
@@ -70,7 +71,7 @@ PY2 = (
 BUFFERED = r"^(?P<tsb>\d{4}[/-]\d{2}[/-]\d{2} \d{2}:\d{2}:\d{2}\.\d{6})  (?P<lvlb>Info|Warning|Error|Verbose)  (?P<msgb>.*?) ?$"
 MARKER = r"^=+ Logs during Freeze (?:Start|End) =+\s*$"
 OUTCOME = r"^(?P<op>[A-Z][A-Za-z]*),(?P<st>success|error|failed|transitioning|warning|NotReady|Ready),(?P<code>-?\d+),"
-FAILURE_TEXT = r"\sStatusCode\.(?:Failed|error)|^(?:T:S\s+)?(?:#+\s*)?Enable failed"
+FORMAT = "vmsnapshot_log"  # content/formats/vmsnapshot-linux.yaml: failure_text
 PY2_STAMP = r"(?m)^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} ?"
 HANDLER_FROM_PATH = r"(?:^|/)azure/([^/]+)/(?:[^/]+/)?[^/]*$"
 PLACEHOLDER_NAMES = ("MyBackupTestLinuxInt",)  # build placeholder used before the context is parsed
@@ -177,7 +178,8 @@ def records(text: str, path: str = "") -> pl.DataFrame:
         .when(pl.col("st") == "warning")
         .then(pl.lit("WARNING"))
     )
-    failure = pl.when(pl.col("message").str.contains(FAILURE_TEXT)).then(pl.lit("ERROR"))
+    failure_text = format_facts(FORMAT).pattern("failure_text")
+    failure = pl.when(pl.col("message").str.contains(failure_text)).then(pl.lit("ERROR"))
     has_header = pl.col("time_raw").is_not_null() | pl.col("is_marker")
     # The file's folder names the handler; it stands in for the placeholder or a missing prefix.
     handler = pl.lit(path).str.extract(HANDLER_FROM_PATH, 1)

@@ -26,6 +26,7 @@ import re
 import polars as pl
 
 from ..frames import FACT_SCHEMA, UTC_DT, TimeBasis, conform, empty, normalise_level
+from ._formats import format_facts
 from .base import (
     Parsed,
     SourceFile,
@@ -71,9 +72,8 @@ GENERIC_LEVEL = (
 # Health-signal JSON lines (TransparentInstaller.log): each is its own event.
 JSON_LINE = r'^\s*\{"reportTime"'
 
-# Keyword levels for lines that carry none (the format is unknown, so match words).
-ERROR_WORDS = r"(?i)\berrors?\b|exception|failed|failure|\bfault|\bfatal\b"
-WARN_WORDS = r"(?i)\bwarn"
+# Keyword levels for lines that carry none: content/formats/windows-agent-logs.yaml.
+FORMAT = "windows_agent_logs"
 
 # Which extension a message is about: "plugin <Name>" / "plugin '<Name>'", a leading
 # "<Publisher.Type>:", else a Microsoft.* handler name anywhere (agent namespaces excluded).
@@ -222,15 +222,7 @@ def agent_records(text: str, *, generic: bool = False, keyword_levels: bool = Fa
     rec = join_continuation_lines(df, keep=HEADER_FIELDS)
     rec = rec.with_columns(time_basis=pl.coalesce("time_basis", pl.lit(TimeBasis.NONE)))
     if keyword_levels:
-        rec = rec.with_columns(
-            level=pl.coalesce(
-                "level",
-                pl.when(pl.col("text").str.contains(ERROR_WORDS))
-                .then(pl.lit("ERROR"))
-                .when(pl.col("text").str.contains(WARN_WORDS))
-                .then(pl.lit("WARNING")),
-            )
-        )
+        rec = rec.with_columns(level=pl.coalesce("level", format_facts(FORMAT).keyword_level("text")))
     return rec
 
 
