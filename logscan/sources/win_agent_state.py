@@ -11,14 +11,16 @@ of CollectGuestLogs zips is unverified, so paths are matched on their tail, any 
     The generic handler status schema. For VMSnapshot ``status.status`` is not the outcome
     (the Linux code forces "success" for ARM VMs, and the Windows plugin shares its codes), so
     the fact ``status`` and the level come from ``status.code`` (§1.5): 0/1/3 fine, 4 interim
-    (``transitioning``), anything else ``error``; what the file said is kept as ``status_in_file``
-    (the same reading as the Linux ``ext_status`` parser).
+    (``transitioning``), anything else ``error`` (codes from ``knowledge/extension_codes.yaml``);
+    what the file said is kept as ``status_in_file``.
 ``Packages/Plugins/<ext>/<ver>/RuntimeSettings/<N>.settings`` (``win_runtime_settings``)
     Only ``publicSettings`` keys become facts (``settings.<key>``, secret-named keys masked);
     ``protectedSettings`` is never read out, only whether it is there and its cert thumbprint.
-``WindowsAzure/config/*.xml``, ``Config/WireServerRoleExtensionsConfig_*.xml`` (``win_agent_config``)
-    Goal state / extensions config: plugin names, versions, states, settings seqNo. These
-    carry protected settings and SAS URLs, which are never stored. XML only via defusedxml.
+
+The status JSON (``.status`` files and the aggregate status) is read by the reader the Linux
+parser uses (:mod:`._status`, platform differences in ``_status.WINDOWS``); the goal-state and
+extensions-config XML is in :mod:`.win_agent_config`. Secret-named public settings follow
+``io.redact.secret_setting``.
 
 All of these are small, so they are read with ``json``/``defusedxml`` rather than polars.
 """
