@@ -288,33 +288,6 @@ class RedactedRows(Rows):
 
 
 # ---------------------------------------------------------------------------------------
-# Extension status (one schema on Linux and Windows)
-# ---------------------------------------------------------------------------------------
-
-VALID_STATUS = ("success", "error", "transitioning", "warning")
-# VMSnapshot codes that are not failures (vmsnapshot-extension.md §1.5): success(0, 1),
-# already processed (3); 4 is its interim status.
-VMSNAPSHOT_OK = (0, 1, 3)
-VMSNAPSHOT_TRANSITIONING = 4
-
-
-def vmsnapshot_effective(effective: str, code: int | None) -> str:
-    """What a VMSnapshot status means: its code decides, because for ARM VMs the file-level
-    ``status`` says ``success`` even when the run failed. ``effective`` is the status as read
-    (already ``error`` when missing or unknown, as the agent treats it)."""
-    if code is None or effective == "error":
-        return effective
-    if code == VMSNAPSHOT_TRANSITIONING:
-        return "transitioning"
-    return effective if code in VMSNAPSHOT_OK else "error"
-
-
-def status_level(effective: str) -> str:
-    """ERROR for error, WARNING for warning/transitioning (an interim status left behind), else INFO."""
-    return {"error": "ERROR", "warning": "WARNING", "transitioning": "WARNING"}.get(effective, "INFO")
-
-
-# ---------------------------------------------------------------------------------------
 # Paths
 # ---------------------------------------------------------------------------------------
 

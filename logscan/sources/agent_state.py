@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ..errors import IngestError
+from ._goal_state import fabric_vm_name, hosting_vm_name, read_extensions_config, read_goal_state
 from ._structured import Rows, find_all, first, kind_of, line_of, local, parse_xml, text_of, ticks_to_datetime
 from .base import Parsed, SourceFile, SourceSpec
 
@@ -100,32 +101,21 @@ def history_info(path: str) -> HistoryInfo | None:
 
 
 def _goal_state(root: ET.Element, text: str, rows: Rows) -> None:
-    inc = text_of(first(root, "Incarnation"))
-    rows.fact("goal_state", "incarnation", inc, line_of(text, "<Incarnation>")[0])
-    rows.fact("goal_state", "container_id", text_of(first(root, "Container", "ContainerId")), line_of(text, "<ContainerId>")[0])
+    doc = read_goal_state(root)
+    rows.fact("goal_state", "incarnation", doc.incarnation, line_of(text, "<Incarnation>")[0])
+    rows.fact("goal_state", "container_id", doc.container_id, line_of(text, "<ContainerId>")[0])
     start = 0
-    for ri in find_all(root, "RoleInstance"):
+    for instance in doc.role_instances:
         line, start = line_of(text, "<InstanceId>", start)
-        rows.fact("goal_state", "role_instance", text_of(first(ri, "InstanceId")), line)
+        rows.fact("goal_state", "role_instance", instance, line)
         start += 1
 
 
-def _runtime_seq(settings: ET.Element | None) -> tuple[str | None, list[tuple[str, str | None, str | None]]]:
-    """seqNo of a PluginSettings/Plugin: single-config ``RuntimeSettings@seqNo``, and
-    multi-config ``ExtensionRuntimeSettings`` (name, seqNo, state). Settings text is not read."""
-    if settings is None:
-        return None, []
-    rs = first(settings, "RuntimeSettings")
-    seq = rs.get("seqNo") if rs is not None else None
-    multi = [(e.get("name") or "", e.get("seqNo"), e.get("state")) for e in find_all(settings, "ExtensionRuntimeSettings")]
-    return seq, multi
-
-
 def _extensions_config(root: ET.Element, text: str, rows: Rows, hist: HistoryInfo | None) -> None:
-    inc = root.get("goalStateIncarnation") or (hist.incarnation if hist else None)
-    meta = first(root, "InVMGoalStateMetaData")
-    created = ticks_to_datetime(meta.get("createdOnTicks")) if meta is not None else None
-    time_raw = meta.get("createdOnTicks") if created is not None and meta is not None else (hist.dir if hist else None)
+    doc = read_extensions_config(root)
+    inc = doc.incarnation or (hist.incarnation if hist else None)
+    created = doc.created
+    time_raw = doc.created_raw if created is not None else (hist.dir if hist else None)
     if created is not None:
         rows.time = created
     rows.fact("goal_state", "incarnation", inc, line_of(text, "goalStateIncarnation")[0])
@@ -133,47 +123,33 @@ def _extensions_config(root: ET.Element, text: str, rows: Rows, hist: HistoryInf
         rows.fact("goal_state", "created", created.isoformat(), line_of(text, "createdOnTicks")[0])
 
     pos = 0
-    for fam in find_all(root, "GAFamily"):
+    for fam_name, fam_version in doc.ga_families:
         line, pos = line_of(text, "<GAFamily>", pos)
         pos += 1
-        rows.fact("agent", "ga_family", text_of(first(fam, "Name")), line)
-        rows.fact("agent", "ga_family_version", text_of(first(fam, "Version")), line)
+        rows.fact("agent", "ga_family", fam_name, line)
+        rows.fact("agent", "ga_family_version", fam_version, line)
 
-    settings = {}
-    for ps in find_all(root, "PluginSettings"):
-        for p in ps:
-            if local(p.tag) == "Plugin":
-                settings.setdefault((p.get("name"), p.get("version")), p)
-                settings.setdefault((p.get("name"), None), p)
-
-    plugins_at = text.find("<Plugins")
-    pos = max(plugins_at, 0)
-    found = False
-    for plugins in find_all(root, "Plugins"):
-        for p in plugins:
-            if local(p.tag) != "Plugin":
-                continue
-            found = True
-            name, version, state = p.get("name") or "", p.get("version"), p.get("state")
-            line, pos = line_of(text, f'name="{name}"', pos)
-            pos += 1
-            subject = f"extension:{name}"
-            seq, multi = _runtime_seq(settings.get((name, version)) or settings.get((name, None)))
-            rows.fact(subject, "version", version, line)
-            rows.fact(subject, "state", state, line)
-            rows.fact(subject, "sequence", seq, line)
-            for ext_name, ext_seq, ext_state in multi:
-                rows.fact(f"{subject}.{ext_name}", "sequence", ext_seq, line)
-                rows.fact(f"{subject}.{ext_name}", "state", ext_state, line)
-            what = _plugin_summary(name, version, state, seq, multi)
-            excerpt = f'<Plugin name="{name}" version="{version}" state="{state}" autoUpgrade="{p.get("autoUpgrade")}" />'
-            if seq is not None:
-                excerpt += f'\n<RuntimeSettings seqNo="{seq}">'
-            rows.event(
-                line=line, time_raw=time_raw, level="INFO", extension=name, ext_version=version,
-                message=f"Goal state incarnation {inc}: {what}", text=excerpt,
-            )
-    if not found:
+    pos = max(text.find("<Plugins"), 0)
+    for p in doc.plugins:
+        name, version, state, seq, multi = p.name, p.version, p.state, p.seq, p.multi
+        line, pos = line_of(text, f'name="{name}"', pos)
+        pos += 1
+        subject = f"extension:{name}"
+        rows.fact(subject, "version", version, line)
+        rows.fact(subject, "state", state, line)
+        rows.fact(subject, "sequence", seq, line)
+        for ext_name, ext_seq, ext_state in multi:
+            rows.fact(f"{subject}.{ext_name}", "sequence", ext_seq, line)
+            rows.fact(f"{subject}.{ext_name}", "state", ext_state, line)
+        what = _plugin_summary(name, version, state, seq, multi)
+        excerpt = f'<Plugin name="{name}" version="{version}" state="{state}" autoUpgrade="{p.auto_upgrade}" />'
+        if seq is not None:
+            excerpt += f'\n<RuntimeSettings seqNo="{seq}">'
+        rows.event(
+            line=line, time_raw=time_raw, level="INFO", extension=name, ext_version=version,
+            message=f"Goal state incarnation {inc}: {what}", text=excerpt,
+        )
+    if not doc.plugins:
         rows.event(line=1, time_raw=time_raw, level="INFO", message=f"Goal state incarnation {inc}: no extensions",
                    text=f'<Extensions goalStateIncarnation="{inc}">')
 
@@ -190,26 +166,15 @@ def _plugin_summary(name: str, version: object, state: object, seq: object, mult
 
 
 def _hosting_env(root: ET.Element, text: str, rows: Rows) -> None:
-    inc = first(root, "Incarnation")
-    role = first(root, "Role")
-    name = inc.get("instance") if inc is not None else None
-    line = line_of(text, "<Incarnation")[0] if name else None
-    if not name and role is not None:
-        name, line = role.get("name"), line_of(text, "<Role")[0]
-    rows.fact("vm", "vm_name", _vm_name(name), line)
-
-
-def _vm_name(instance: str | None) -> str | None:
-    # The fabric names an ARM VM's role instance "_<vmName>".
-    if not instance:
-        return None
-    return instance[1:] if instance.startswith("_") and len(instance) > 1 else instance
+    name, where = hosting_vm_name(root)
+    line = line_of(text, f"<{where}")[0] if name else None
+    rows.fact("vm", "vm_name", name, line)
 
 
 def _shared_config(root: ET.Element, text: str, rows: Rows) -> None:
     inc = first(root, "Incarnation")
     if inc is not None:
-        rows.fact("vm", "vm_name", _vm_name(inc.get("instance")), line_of(text, "<Incarnation")[0])
+        rows.fact("vm", "vm_name", fabric_vm_name(inc.get("instance")), line_of(text, "<Incarnation")[0])
     pos = 0
     for inst in find_all(root, "Instance"):
         line, pos = line_of(text, "<Instance ", pos)

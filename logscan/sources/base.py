@@ -7,7 +7,7 @@ A parser is a function ``parse(f: SourceFile) -> Parsed``. It is registered by a
 
 Text parsers follow one recipe, all in polars: split the file into a frame of lines,
 ``extract_groups`` the header regexes, mark header lines, and fold continuation lines into
-the record their header opened (:func:`build_records`).
+the record their header opened (:func:`join_continuation_lines`, the one continuation rule).
 """
 
 from __future__ import annotations
@@ -160,6 +160,44 @@ def build_records(df: pl.DataFrame, header: str = "is_header", keep: Sequence[st
     return out.drop("_rec")
 
 
+def join_continuation_lines(
+    df: pl.DataFrame,
+    keep: Sequence[str] = (),
+    *,
+    header: str = "is_header",
+    message: str = "message",
+    tidy: Callable[[pl.Expr], pl.Expr] | None = None,
+) -> pl.DataFrame:
+    """The continuation rule of every text log: a line without a header joins the record above.
+
+    ``df`` is a lines frame (``idx``, ``raw``) with a boolean ``header`` column and the header
+    fields in ``keep`` (``message`` among them: the header line's text after its prefix).
+    Returns one row per record (:func:`build_records`) whose ``message`` continues with the
+    record's other lines as written, so a traceback or a JSON dump stays with the line that
+    announced it. A record with no header of its own (lines before the first header of a file
+    cut mid-record) has its whole text as message. ``tidy`` rewrites the continuation lines
+    only (e.g. dropping a stamp the writer repeats on every line).
+
+    Every text parser calls this (or :func:`build_records` when it has no message); it is the
+    one place the rule lives.
+    """
+    keep = tuple(keep) if message in keep else (*keep, message)
+    rec = build_records(df, header=header, keep=keep)
+    first_len = pl.col("text").str.split("\n").list.first().str.len_chars()
+    joined = pl.col(message) + pl.col("text").str.slice(first_len)
+    if tidy is not None:
+        joined = (pl.col(message) + tidy(pl.col("text").str.slice(first_len))).str.strip_chars_end("\n ")
+    multi = pl.col("text").str.contains("\n", literal=True)
+    return rec.with_columns(
+        pl.when(pl.col(message).is_null())
+        .then(pl.col("text"))
+        .when(multi)
+        .then(joined)
+        .otherwise(pl.col(message))
+        .alias(message)
+    )
+
+
 def finish_events(df: pl.DataFrame, source: str, f: SourceFile) -> pl.DataFrame:
     """Stamp ``source``/``file`` and conform to the event schema."""
     return conform(df.with_columns(source=pl.lit(source), file=pl.lit(f.display)), EVENT_SCHEMA)
@@ -180,6 +218,7 @@ __all__ = [
     "empty",
     "extract",
     "finish_events",
+    "join_continuation_lines",
     "lines_frame",
     "parse_times",
     "utc",

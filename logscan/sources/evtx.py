@@ -41,7 +41,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import struct
 import warnings
 from collections.abc import Iterator
 
@@ -49,19 +48,26 @@ import polars as pl
 
 from ..errors import IngestError
 from ..frames import DATA_STRUCT, EVENT_SCHEMA, TimeBasis, conform, empty
+from ._evtx_layout import (
+    CHUNK_MAGIC,
+    CHUNK_SIZE,
+    HEADER_SIZE,
+    MAGIC,
+    bad_chunks,
+    check_layout,
+    missing_ranges,
+)
+from ._formats import format_facts
 from .base import Parsed, SourceFile, SourceSpec, finish_events, utc
 
 ENGINE_ENV = "LOGSCAN_EVTX_ENGINE"
 ENGINES = ("auto", "evtx", "python-evtx")
 BATCH = 10_000  # records per polars batch: bounded memory on multi-GB logs
-MAGIC = b"ElfFile\0"
-CHUNK_MAGIC = b"ElfChnk\0"
-HEADER_SIZE = 4096
-CHUNK_SIZE = 65536
 CHUNK_MAGIC_WARNING = re.compile(r"chunk number (\d+): Failed to parse chunk header: Invalid EVTX chunk header magic")
 MAX_CONSECUTIVE_ERRORS = 100  # a parser that keeps failing on next() is not making progress
 
-LEVELS = {"0": "INFO", "1": "CRITICAL", "2": "ERROR", "3": "WARNING", "4": "INFO", "5": "VERBOSE"}
+# System/Level numbers → levels: content/formats/windows-events.yaml (shared with event_exports).
+LEVEL_FORMAT = "windows_events"
 
 # One pattern per System field, each with a literal prefix the regex engine jumps to: several
 # small patterns are much faster in polars than one pattern with lazy gaps. Both engines write
@@ -115,65 +121,6 @@ def _resolve(engine: str) -> str:
             "config", "no EVTX engine: install evtx (core) or python-evtx (extra logscan[python-evtx])"
         ) from exc
     return "python-evtx"
-
-
-# ---------------------------------------------------------------------------------------
-# Header checks: what the engines skip silently
-# ---------------------------------------------------------------------------------------
-
-
-def check_layout(data: bytes) -> list[dict]:
-    """Error rows for a cut-short file and for declared chunks that are zeroed or damaged.
-
-    The evtx engine skips empty chunks without a word (preallocated space past the last chunk
-    is zeros in every healthy log), so a zeroed chunk *inside* the header's chunk count is only
-    visible here. Chunks with garbage (non-zero) headers are reported by the engine itself.
-    """
-    errors: list[dict] = []
-    if len(data) < HEADER_SIZE:
-        return [{"kind": "truncated", "detail": f"file is {len(data)} bytes, shorter than the 4096-byte EVTX header", "line": None}]
-    declared = struct.unpack_from("<H", data, 0x2A)[0]
-    body = len(data) - HEADER_SIZE
-    whole, part = divmod(body, CHUNK_SIZE)
-    if part:
-        errors.append(
-            {"kind": "truncated", "detail": f"file ends inside chunk {whole} ({part} of {CHUNK_SIZE} bytes): its records are lost or partial", "line": None}
-        )
-    if declared > whole + (1 if part else 0):
-        errors.append(
-            {"kind": "truncated", "detail": f"header declares {declared} chunks, the file holds {whole} whole chunk(s)", "line": None}
-        )
-    bad = [i for i in range(min(declared, whole)) if not data.startswith(CHUNK_MAGIC, HEADER_SIZE + i * CHUNK_SIZE)]
-    if bad:
-        errors.append(
-            {"kind": "chunk", "detail": f"chunk(s) {_ranges(bad)} of the {declared} declared have no ElfChnk magic (zeroed or damaged): their records are lost", "line": None}
-        )
-    return errors
-
-
-def _ranges(nums: list[int]) -> str:
-    """``[1, 2, 3, 6]`` → ``"1-3, 6"``."""
-    out: list[str] = []
-    start = prev = nums[0]
-    for n in [*nums[1:], None]:
-        if n is not None and n == prev + 1:
-            prev = n
-            continue
-        out.append(f"{start}" if start == prev else f"{start}-{prev}")
-        if n is not None:
-            start = prev = n
-    return ", ".join(out)
-
-
-def _bad_chunks(layout: list[dict]) -> set[int]:
-    """Chunk numbers check_layout already reported, so the engine's own magic warnings are not repeated."""
-    found: set[int] = set()
-    for e in layout:
-        m = re.match(r"chunk\(s\) ([\d, -]+) of", e["detail"]) if e["kind"] == "chunk" else None
-        for part in m.group(1).split(", ") if m else []:
-            a, _, b = part.partition("-")
-            found.update(range(int(a), int(b or a) + 1))
-    return found
 
 
 # ---------------------------------------------------------------------------------------
@@ -345,7 +292,7 @@ def xml_frame(numbers: list[int], xmls: list[str], engine: str = "evtx") -> pl.D
     df = df.with_columns(
         provider=_unescape(pl.coalesce("_name", "_esn")),
         event_id=pl.col("_event_id").cast(pl.Int64, strict=False) & 0xFFFF,
-        level=pl.col("_level").replace_strict(LEVELS, default=None, return_dtype=pl.String),
+        level=pl.col("_level").replace_strict(format_facts(LEVEL_FORMAT).level_numbers, default=None, return_dtype=pl.String),
         record_id=pl.col("_record_id").cast(pl.Int64, strict=False),
         time=utc(ts),
         time_basis=pl.when(ts.is_not_null()).then(pl.lit(TimeBasis.UTC)).otherwise(pl.lit(TimeBasis.NONE)),
@@ -410,7 +357,7 @@ def read_evtx(data: bytes, engine: str = "auto") -> tuple[pl.DataFrame, list[dic
     events = pl.concat(frames) if frames else empty(EVENT_SCHEMA)
     layout = check_layout(data)
     errors.extend(layout)
-    known = _bad_chunks(layout)
+    known = bad_chunks(layout)
     for e in engine_errors:
         m = CHUNK_MAGIC_WARNING.search(e["detail"])
         if not (m and int(m.group(1)) in known):
@@ -418,20 +365,6 @@ def read_evtx(data: bytes, engine: str = "auto") -> tuple[pl.DataFrame, list[dic
     if events.height and (layout or engine_errors):
         errors.extend(missing_ranges(events))
     return events, errors
-
-
-def missing_ranges(events: pl.DataFrame, limit: int = 50) -> list[dict]:
-    """Ranges of header record numbers absent between the first and last record read.
-
-    Only called for files with damage: a healthy dirty or wrapped log also has gaps (records
-    overwritten before the copy was taken), which are not errors.
-    """
-    nums = events.select(pl.col("line").drop_nulls().unique().sort()).to_series()
-    gaps = pl.DataFrame({"a": nums, "b": nums.shift(-1)}).filter(pl.col("b") - pl.col("a") > 1).head(limit)
-    return [
-        {"kind": "records-missing", "detail": f"records {a + 1}–{b - 1} ({b - a - 1}) not readable", "line": a + 1}
-        for a, b in gaps.iter_rows()
-    ]
 
 
 def parse(f: SourceFile) -> Parsed:
@@ -446,6 +379,8 @@ def sniff(head: bytes) -> bool:
     """EVTX files start with the ``ElfFile\\0`` magic whatever they are named."""
     return head.startswith(MAGIC)
 
+
+__all__ = ["CHUNK_MAGIC", "CHUNK_SIZE", "HEADER_SIZE", "MAGIC", "SPEC", "check_layout", "default_engine", "read_evtx", "xml_frame"]
 
 SPEC = SourceSpec(
     name="evtx",

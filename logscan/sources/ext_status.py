@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from ..errors import IngestError
 from ..io import redact
+from ._status import LINUX, StatusView, message_of, read_aggregate, read_status
 from ._structured import (
-    VALID_STATUS,
     Rows,
     as_int,
     json_key_line,
@@ -43,9 +42,7 @@ from ._structured import (
     load_json,
     maybe_json,
     parse_utc,
-    status_level,
     ticks_to_datetime,
-    vmsnapshot_effective,
 )
 from .agent_state import history_info
 from .base import Parsed, SourceFile, SourceSpec
@@ -70,10 +67,8 @@ _EXT_PATH = re.compile(
 )
 _AGENT_DIR = re.compile(r"(?:^|/)WALinuxAgent-(?P<version>\d+(?:\.\d+)*)/error\.json$", re.IGNORECASE)
 
-# Public-settings keys whose values are never stored: URLs carry SAS tokens, objectStr is an
-# encoded blob of snapshot SAS URIs.
-_SECRETISH = re.compile(r"(?i)uri|url|sas|key|token|secret|passw|pwd|cred|connection|objectstr|blob|cert|protected")
-OMITTED = "<omitted>"
+#: What a withheld public-setting value reads as (the one mask of ``io/redact``).
+OMITTED = redact.MASK
 _MAX_MSG = 2000
 
 
@@ -101,129 +96,45 @@ def _short(extension: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class StatusView:
-    """A status object read the way the agent (and, for VMSnapshot, the Backup service) reads it."""
-
-    extension: str
-    reported: str | None  # status.status as written
-    effective: str  # what it really means (VMSnapshot: by code; invalid → error)
-    code: str | None
-    operation: str | None
-    message: str | None  # messageStr for VMSnapshot, else formattedMessage.message
-    raw_message: str | None
-    ext_error_code: str | None
-    vm_health_status_code: str | None
-    time: datetime | None
-    time_raw: str | None
-    malformed: str | None = None
-
-    @property
-    def level(self) -> str:
-        return status_level(self.effective)
-
-    def summary(self) -> str:
-        head = f"{_short(self.extension)} status {self.effective}"
-        if self.code is not None:
-            head += f" code {self.code}"
-        if self.reported != self.effective:
-            head += f" (file says {self.reported})" if self.reported else f" ({self.malformed})"
-        return f"{head}: {_one_line(self.message)}" if self.message else head
-
-    def excerpt(self) -> str:
-        doc: dict[str, Any] = {
-            "timestampUTC": self.time_raw,
-            "status": {"operation": self.operation, "status": self.reported, "code": self.code,
-                       "formattedMessage": {"message": self.raw_message}},
-        }
-        extra = {k: v for k, v in (("extErrorCode", self.ext_error_code), ("vmHealthStatusCode", self.vm_health_status_code)) if v}
-        if extra:
-            doc["substatus"] = extra
-        return redact.text(json.dumps(doc, ensure_ascii=False)) or ""
-
-    def add_facts(self, rows: Rows, subject: str, line: int | None) -> None:
-        t = self.time
-        rows.fact(subject, "status", self.effective, line, t)
-        if self.reported != self.effective:
-            rows.fact(subject, "status_in_file", self.reported or "missing", line, t)
-        rows.fact(subject, "status_code", self.code, line, t)
-        rows.fact(subject, "status_message", _one_line(self.message) if self.message else None, line, t)
-        rows.fact(subject, "operation", self.operation, line, t)
-        rows.fact(subject, "status_time", t.isoformat() if t else self.time_raw, line, t)
-        rows.fact(subject, "ext_error_code", self.ext_error_code, line, t)
-        rows.fact(subject, "vm_health_status_code", self.vm_health_status_code, line, t)
+def _summary(view: StatusView) -> str:
+    head = f"{_short(view.extension)} status {view.effective}"
+    if view.code is not None:
+        head += f" code {view.code}"
+    if view.reported != view.effective:
+        head += f" (file says {view.reported})" if view.reported else f" ({view.malformed})"
+    return f"{head}: {_one_line(view.message)}" if view.message else head
 
 
-def _telemetry(status: dict) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in status.get("telemetryData") or []:
-        if isinstance(item, dict) and "Key" in item:
-            out[str(item["Key"])] = str(item.get("Value"))
-    return out
+def _excerpt(view: StatusView) -> str:
+    """The status as evidence: the fields read, secrets masked, on one line."""
+    doc: dict[str, Any] = {
+        "timestampUTC": view.time_raw,
+        "status": {"operation": view.operation, "status": view.reported, "code": view.code,
+                   "formattedMessage": {"message": view.raw_message}},
+    }
+    extra = {k: v for k, v in (("extErrorCode", view.ext_error_code), ("vmHealthStatusCode", view.vm_health_status_code)) if v}
+    if extra:
+        doc["substatus"] = extra
+    return redact.text(json.dumps(doc, ensure_ascii=False)) or ""
 
 
-def read_status(status: dict, extension: str, time_raw: object) -> StatusView:
-    """Interpret one ``status`` object (of a ``.status`` file or a handler's settingsStatus)."""
-    reported = status.get("status")
-    reported = reported if isinstance(reported, str) else None
-    code_raw = status.get("code")
-    code = None if code_raw is None else str(code_raw)
-    fm = status.get("formattedMessage")
-    raw_message = fm.get("message") if isinstance(fm, dict) else None
-    raw_message = raw_message if isinstance(raw_message, str) else (None if raw_message is None else json.dumps(raw_message))
-    inner_msg = maybe_json(raw_message)
-    message = inner_msg.get("messageStr") if isinstance(inner_msg, dict) and "messageStr" in inner_msg else raw_message
-
-    # The blob status VMSnapshot hides in substatus[0].name carries telemetry and health.
-    tele = _telemetry(status)
-    health = status.get("vmHealthInfo") if isinstance(status.get("vmHealthInfo"), dict) else None
-    inner_name = ""
-    for sub in status.get("substatus") or []:
-        if not isinstance(sub, dict):
-            continue
-        inner = maybe_json(sub.get("name"))
-        inner = inner[0] if isinstance(inner, list) and inner else inner
-        inner_status = inner.get("status") if isinstance(inner, dict) else None
-        if isinstance(inner_status, dict):
-            inner_name = str(inner_status.get("name") or "")
-            tele = {**_telemetry(inner_status), **tele}
-            if health is None and isinstance(inner_status.get("vmHealthInfo"), dict):
-                health = inner_status["vmHealthInfo"]
-            if not message:
-                ifm = inner_status.get("formattedMessage")
-                message = ifm.get("message") if isinstance(ifm, dict) else None
-
-    vmsnapshot = "vmsnapshot" in f"{extension} {status.get('name') or ''} {inner_name}".lower()
-    malformed = None
-    if reported in VALID_STATUS:
-        effective = reported
-    else:
-        # The agent turns a missing or unknown status into an error ("Malformed status file").
-        effective = "error"
-        malformed = "malformed: no status.status" if reported is None else f"malformed: status {reported!r}"
-    if vmsnapshot:
-        effective = vmsnapshot_effective(effective, as_int(code_raw))
-    hcode = health.get("vmHealthStatusCode") if health else None
-    return StatusView(
-        extension=extension,
-        reported=reported,
-        effective=effective,
-        code=code,
-        operation=status.get("operation") if isinstance(status.get("operation"), str) else None,
-        message=message if isinstance(message, str) else None,
-        raw_message=raw_message,
-        ext_error_code=tele.get("extErrorCode"),
-        vm_health_status_code=None if hcode is None else str(hcode),
-        time=parse_utc(time_raw),
-        time_raw=time_raw if isinstance(time_raw, str) else None,
-        malformed=malformed,
-    )
+def _status_facts(rows: Rows, view: StatusView, subject: str, line: int | None) -> None:
+    t = view.time
+    rows.fact(subject, "status", view.effective, line, t)
+    if view.reported != view.effective:
+        rows.fact(subject, "status_in_file", view.reported or "missing", line, t)
+    rows.fact(subject, "status_code", view.code, line, t)
+    rows.fact(subject, "status_message", _one_line(view.message) if view.message else None, line, t)
+    rows.fact(subject, "operation", view.operation, line, t)
+    rows.fact(subject, "status_time", t.isoformat() if t else view.time_raw, line, t)
+    rows.fact(subject, "ext_error_code", view.ext_error_code, line, t)
+    rows.fact(subject, "vm_health_status_code", view.vm_health_status_code, line, t)
 
 
 def _status_event(rows: Rows, view: StatusView, version: str | None, line: int | None) -> None:
     rows.event(
         line=line, time=view.time or rows.time, time_raw=view.time_raw, level=view.level,
-        extension=view.extension, ext_version=version, message=view.summary(), text=view.excerpt(),
+        extension=view.extension, ext_version=version, message=_summary(view), text=_excerpt(view),
     )
 
 
@@ -275,13 +186,13 @@ def _status_file(f: SourceFile, rows: Rows) -> None:
         raise IngestError("parse", "status file holds an empty array")
     if not isinstance(item, dict) or not isinstance(item.get("status"), dict):
         raise IngestError("parse", "status file has no 'status' object in its first element")
-    view = read_status(item["status"], extension, item.get("timestampUTC"))
+    view = read_status(item["status"], extension, item.get("timestampUTC"), LINUX)
     if view.malformed:
         rows.errors.append({"kind": "parse", "detail": f"{view.malformed}; the agent reports this status as an error", "line": None})
     subject = f"extension:{extension}"
     rows.fact(subject, "version", version, None, view.time)
     rows.fact(subject, "sequence", seq, None, view.time)
-    view.add_facts(rows, subject, json_key_line(f.text, "status")[0])
+    _status_facts(rows, view, subject, json_key_line(f.text, "status")[0])
     _status_event(rows, view, version, 1)
 
 
@@ -303,8 +214,8 @@ def _handler_status(f: SourceFile, rows: Rows) -> None:
     _handler(rows, doc, f"extension:{extension}", extension, version, 1, None, always_event=True)
 
 
-def _public_value(key: str, value: object) -> str | None:
-    if _SECRETISH.search(key):
+def _public_value(key: str, value: object, extension: str) -> str | None:
+    if redact.secret_setting(key, extension):
         return OMITTED
     if value is None:
         return None
@@ -334,7 +245,7 @@ def _settings(f: SourceFile, rows: Rows) -> None:
     start = max(f.text.find('"publicSettings"'), 0)
     for key, value in public.items():
         line, _ = json_key_line(f.text, str(key), None, start)
-        rows.fact(subject, f"settings.{key}", _public_value(str(key), value), line, t)
+        rows.fact(subject, f"settings.{key}", _public_value(str(key), value, name), line, t)
 
 
 def _waagent_status(f: SourceFile, rows: Rows) -> None:
@@ -342,16 +253,15 @@ def _waagent_status(f: SourceFile, rows: Rows) -> None:
     if not isinstance(doc, dict):
         raise IngestError("parse", "waagent_status is not a JSON object")
     text = f.text
-    ts = doc.get("timestampUTC")
+    agg = read_aggregate(doc)
+    ts = agg.time_raw
     t = parse_utc(ts)
     if t is not None and t.year > 1970:
         rows.time = t
-    agg = doc.get("aggregateStatus") if isinstance(doc.get("aggregateStatus"), dict) else {}
-    ga = agg.get("guestAgentStatus")
-    if isinstance(ga, dict):
+    ga = agg.guest_agent
+    if ga is not None:
         line = json_key_line(text, "guestAgentStatus")[0]
-        fm = ga.get("formattedMessage")
-        msg = fm.get("message") if isinstance(fm, dict) else None
+        msg = message_of(ga)
         rows.fact("agent", "version", ga.get("version"), line)
         rows.fact("agent", "status", ga.get("status"), line)
         rows.fact("agent", "status_message", _one_line(msg) if msg else None, line)
@@ -362,26 +272,19 @@ def _waagent_status(f: SourceFile, rows: Rows) -> None:
             text=json.dumps({"version": ga.get("version"), "status": ga.get("status"), "message": msg}, ensure_ascii=False),
         )
     pos = 0
-    for h in agg.get("handlerAggregateStatus") or []:
-        if not isinstance(h, dict):
-            continue
-        name = str(h.get("handlerName") or "")
-        version = h.get("handlerVersion")
-        line, pos = json_key_line(text, "handlerName", name, pos)
-        rss = h.get("runtimeSettingsStatus") if isinstance(h.get("runtimeSettingsStatus"), dict) else {}
-        ext_name = rss.get("extensionName")
-        extension = f"{name}.{ext_name}" if ext_name else name
-        subject = f"extension:{extension}"
-        rows.fact(subject, "version", version, line)
-        _handler(rows, h, subject, extension, version, line, ts, always_event=False)
-        rows.fact(subject, "sequence", rss.get("sequenceNumber"), line)
-        ss = rss.get("settingsStatus")
-        if isinstance(ss, dict) and isinstance(ss.get("status"), dict):
-            view = read_status(ss["status"], extension, ss.get("timestampUTC"))
-            view.add_facts(rows, subject, line)
-            _status_event(rows, view, version, line)
-    os_info = doc.get("guestOSInfo")
-    if isinstance(os_info, dict):
+    for h in agg.handlers:
+        line, pos = json_key_line(text, "handlerName", h.name, pos)
+        subject = f"extension:{h.extension}"
+        rows.fact(subject, "version", h.version, line)
+        _handler(rows, h.raw, subject, h.extension, h.version, line, ts, always_event=False)
+        rows.fact(subject, "sequence", h.sequence, line)
+        if h.settings_status is not None:
+            time_raw = h.settings.get("timestampUTC") if h.settings is not None else None
+            view = read_status(h.settings_status, h.extension, time_raw, LINUX)
+            _status_facts(rows, view, subject, line)
+            _status_event(rows, view, h.version, line)
+    os_info = agg.os_info
+    if os_info is not None:
         line = json_key_line(text, "guestOSInfo")[0]
         rows.fact("vm", "computer", os_info.get("computerName"), line)
         rows.fact("os", "name", os_info.get("osName"), line)

@@ -25,13 +25,14 @@ from __future__ import annotations
 import polars as pl
 
 from ..frames import TimeBasis
+from ._formats import format_facts
 from .base import (
     Parsed,
     SourceFile,
     SourceSpec,
-    build_records,
     extract,
     finish_events,
+    join_continuation_lines,
     lines_frame,
     parse_times,
     utc,
@@ -42,7 +43,7 @@ SHELL = (
     r"(?: (?P<ampm>[AP]M))? (?P<zone>[A-Z]{2,5}|[+-]\d{2,4}) (?P<year>\d{4}))- ?(?P<msg>.*)$"
 )
 DAEMON = r"^\[(?P<dts>(?P<ddate>\d{4}-\d{2}-\d{2}) (?P<dhms>\d{2}:\d{2}:\d{2}):(?P<dfrac>\d{1,9}))\] ?(?P<dmsg>.*)$"
-FAILED = r"^python version unknown\b|^-?0*[1-9]\d* returned from handle\.py"
+FORMAT = "shell_log"  # content/formats/shell-log.yaml: failure
 UTC_ZONES = ("UTC", "GMT", "Z", "+0000", "+00")
 
 KEEP = ("time", "time_raw", "time_basis", "level", "message")
@@ -75,19 +76,12 @@ def records(text: str) -> pl.DataFrame:
         .when(shell | daemon)
         .then(pl.lit(TimeBasis.LOCAL_ASSUMED_UTC)),
         level=pl.when(shell | daemon).then(
-            pl.when(message.str.contains(FAILED)).then(pl.lit("ERROR")).otherwise(pl.lit("INFO"))
+            pl.when(message.str.contains(format_facts(FORMAT).pattern("failure"))).then(pl.lit("ERROR")).otherwise(pl.lit("INFO"))
         ),
         message=message,
     )
-    rec = build_records(df, keep=KEEP)
-    first_len = pl.col("text").str.split("\n").list.first().str.len_chars()
-    rec = rec.with_columns(
-        message=pl.when(pl.col("text").str.contains("\n"))
-        .then(pl.col("message") + pl.col("text").str.slice(first_len))
-        .otherwise(pl.col("message")),
-    )
+    rec = join_continuation_lines(df, keep=KEEP)
     return rec.with_columns(
-        message=pl.coalesce("message", "text"),
         time_basis=pl.coalesce("time_basis", pl.lit(TimeBasis.NONE)),
         extension=pl.lit("Microsoft.Azure.RecoveryServices.VMSnapshotLinux"),
     )

@@ -44,13 +44,14 @@ from __future__ import annotations
 import polars as pl
 
 from ..frames import TimeBasis, normalise_level
+from ._formats import format_facts
 from .base import (
     Parsed,
     SourceFile,
     SourceSpec,
-    build_records,
     extract,
     finish_events,
+    join_continuation_lines,
     lines_frame,
     parse_times,
     utc,
@@ -70,7 +71,7 @@ PY2 = (
 BUFFERED = r"^(?P<tsb>\d{4}[/-]\d{2}[/-]\d{2} \d{2}:\d{2}:\d{2}\.\d{6})  (?P<lvlb>Info|Warning|Error|Verbose)  (?P<msgb>.*?) ?$"
 MARKER = r"^=+ Logs during Freeze (?:Start|End) =+\s*$"
 OUTCOME = r"^(?P<op>[A-Z][A-Za-z]*),(?P<st>success|error|failed|transitioning|warning|NotReady|Ready),(?P<code>-?\d+),"
-FAILURE_TEXT = r"\sStatusCode\.(?:Failed|error)|^(?:T:S\s+)?(?:#+\s*)?Enable failed"
+FORMAT = "vmsnapshot_log"  # content/formats/vmsnapshot-linux.yaml: failure_text
 PY2_STAMP = r"(?m)^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} ?"
 HANDLER_FROM_PATH = r"(?:^|/)azure/([^/]+)/(?:[^/]+/)?[^/]*$"
 PLACEHOLDER_NAMES = ("MyBackupTestLinuxInt",)  # build placeholder used before the context is parsed
@@ -159,18 +160,9 @@ def _lines(text: str) -> pl.DataFrame:
 def records(text: str, path: str = "") -> pl.DataFrame:
     """One row per record of an extension.log, header fields and level set."""
     df = _lines(text)
-    rec = build_records(df, keep=(*HEADER_FIELDS, "_lvl"))
-    multi = pl.col("text").str.contains("\n")
-    first_len = pl.col("text").str.split("\n").list.first().str.len_chars()
     # Continuation lines join the message; folded py2 lines lose their repeated stamp.
-    rest = pl.col("text").str.slice(first_len).str.replace_all(PY2_STAMP, "")
-    rec = rec.with_columns(
-        message=pl.when(multi)
-        .then((pl.coalesce("message", pl.lit("")) + rest).str.strip_chars_end("\n "))
-        .otherwise(pl.col("message")),
-        is_marker=pl.col("is_marker").fill_null(False),
-    )
-    rec = rec.with_columns(message=pl.coalesce("message", "text"))
+    rec = join_continuation_lines(df, keep=(*HEADER_FIELDS, "_lvl"), tidy=lambda rest: rest.str.replace_all(PY2_STAMP, ""))
+    rec = rec.with_columns(is_marker=pl.col("is_marker").fill_null(False))
     # Freeze markers have no stamp: they take the time of the record before them.
     rec = rec.with_columns(
         time_basis=pl.when(pl.col("is_marker") & pl.col("time").is_null() & pl.col("time").forward_fill().is_not_null())
@@ -186,7 +178,8 @@ def records(text: str, path: str = "") -> pl.DataFrame:
         .when(pl.col("st") == "warning")
         .then(pl.lit("WARNING"))
     )
-    failure = pl.when(pl.col("message").str.contains(FAILURE_TEXT)).then(pl.lit("ERROR"))
+    failure_text = format_facts(FORMAT).pattern("failure_text")
+    failure = pl.when(pl.col("message").str.contains(failure_text)).then(pl.lit("ERROR"))
     has_header = pl.col("time_raw").is_not_null() | pl.col("is_marker")
     # The file's folder names the handler; it stands in for the placeholder or a missing prefix.
     handler = pl.lit(path).str.extract(HANDLER_FROM_PATH, 1)

@@ -26,13 +26,14 @@ import re
 import polars as pl
 
 from ..frames import FACT_SCHEMA, UTC_DT, TimeBasis, conform, empty, normalise_level
+from ._formats import format_facts
 from .base import (
     Parsed,
     SourceFile,
     SourceSpec,
-    build_records,
     extract,
     finish_events,
+    join_continuation_lines,
     lines_frame,
     parse_times,
     utc,
@@ -71,9 +72,8 @@ GENERIC_LEVEL = (
 # Health-signal JSON lines (TransparentInstaller.log): each is its own event.
 JSON_LINE = r'^\s*\{"reportTime"'
 
-# Keyword levels for lines that carry none (the format is unknown, so match words).
-ERROR_WORDS = r"(?i)\berrors?\b|exception|failed|failure|\bfault|\bfatal\b"
-WARN_WORDS = r"(?i)\bwarn"
+# Keyword levels for lines that carry none: content/formats/windows-agent-logs.yaml.
+FORMAT = "windows_agent_logs"
 
 # Which extension a message is about: "plugin <Name>" / "plugin '<Name>'", a leading
 # "<Publisher.Type>:", else a Microsoft.* handler name anywhere (agent namespaces excluded).
@@ -219,27 +219,10 @@ def agent_records(text: str, *, generic: bool = False, keyword_levels: bool = Fa
     started = pl.col("matched").cast(pl.Int64).cum_sum() > 0
     df = df.with_columns(is_header=pl.col("matched") | ~started | json_line)
     df = _extension_columns(df)
-    rec = build_records(df, keep=HEADER_FIELDS)
-    # The message of a multi-line record continues with its other lines.
-    nl = pl.col("text").str.find("\n", literal=True)
-    rec = rec.with_columns(
-        message=pl.when(pl.col("message").is_null())
-        .then(pl.col("text"))
-        .when(nl.is_not_null())
-        .then(pl.col("message") + pl.col("text").str.slice(nl))
-        .otherwise(pl.col("message")),
-        time_basis=pl.coalesce("time_basis", pl.lit(TimeBasis.NONE)),
-    )
+    rec = join_continuation_lines(df, keep=HEADER_FIELDS)
+    rec = rec.with_columns(time_basis=pl.coalesce("time_basis", pl.lit(TimeBasis.NONE)))
     if keyword_levels:
-        rec = rec.with_columns(
-            level=pl.coalesce(
-                "level",
-                pl.when(pl.col("text").str.contains(ERROR_WORDS))
-                .then(pl.lit("ERROR"))
-                .when(pl.col("text").str.contains(WARN_WORDS))
-                .then(pl.lit("WARNING")),
-            )
-        )
+        rec = rec.with_columns(level=pl.coalesce("level", format_facts(FORMAT).keyword_level("text")))
     return rec
 
 

@@ -309,3 +309,32 @@ def test_no_secret_reaches_any_frame_through_load(tmp_path):
     for secret in ("MIIBPROTECTEDSECRETBLOB", "LOGSBLOBSIG123", "CMDSIG555", "STATUSMSGSIG888",
                    "XMLPROTECTED666", "XMLSIG444", "UPLOADSIG333", "ZW5jb2RlZCBzbmFwc2hvdCBzYXMgdXJpcw"):
         assert secret not in blob, secret
+
+
+# --- one reading on both platforms (issue #10) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "effective"),
+    [("01", "success"), ("1", "success"), ("004", "transitioning"), ("076", "error"), ("+1", "success"), ("abc", "success")],
+)
+def test_vmsnapshot_code_is_read_by_its_value_the_same_on_linux_and_windows(code, effective):
+    """"01" is the number 1 (success); a code that is no whole number leaves the file's status."""
+    from logscan.sources.win_agent_state import EXT_STATUS as WIN_EXT_STATUS
+
+    doc = snapshot_status(code, "success", "m", "x", 1)
+    linux = parse(f"{SNAP_DIR}/status/5.status", doc)
+    win = WIN_EXT_STATUS.parse(SourceFile(
+        "Packages/Plugins/Microsoft.Azure.RecoveryServices.VMSnapshot/1.0.75.0/Status/5.status", "w", doc.encode()))
+    assert fact(linux.facts, f"extension:{SNAP}", "status") == [effective]
+    win_status = win.facts.filter((pl.col("key") == "status") & pl.col("subject").str.contains("VMSnapshot"))["value"]
+    assert win_status.to_list() == [effective]
+
+
+def test_secret_settings_use_the_one_redaction_policy():
+    from logscan.io import redact
+
+    assert redact.secret_setting("logsBlobUri") and redact.secret_setting("objectStr")
+    assert redact.secret_setting("adminPassword") and redact.secret_setting("commandToExecute", "Microsoft.Compute.CustomScript")
+    assert not redact.secret_setting("commandToExecute", SNAP) and not redact.secret_setting("taskId")
+    assert ext_status.OMITTED == redact.MASK

@@ -25,7 +25,7 @@ from . import encoded
 from .rules import B64_JSON_RX, MASK, RULE_NEEDS, RULES, SECRET_KEY_RX, TRIGGER_RX, TRIGGERS, py_replacement
 
 __all__ = [
-    "MASK", "RULES", "SECRET_KEY_RX", "TRIGGERS", "events", "expr", "facts", "is_secret_key", "mask_value",
+    "MASK", "RULES", "SECRET_KEY_RX", "TRIGGERS", "events", "expr", "facts", "is_secret_key", "mask_value", "secret_setting",
     "series", "text", "text_block",
 ]
 
@@ -188,3 +188,26 @@ def facts(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(series(df["value"])).with_columns(
         value=pl.when(secret_key).then(pl.lit(MASK)).otherwise(pl.col("value"))
     )
+
+
+#: Public-setting names whose value is withheld whole: secret names (as ``SECRET_KEY_RX``) and
+#: values that hold or point at a secret (URLs/URIs carry SAS tokens, ``objectStr`` is an
+#: encoded list of snapshot SAS URIs, certificates, anything "protected").
+SECRET_SETTING_RX = re.compile(
+    r"(?i)pass(word|wd)?|pwd|secret|token|sas|credential|connection_?string|key|uri|url|blob|cert|protected|"
+    r"objectstr|command_?to_?execute"
+)
+#: VMSnapshot's ``commandToExecute`` is the fixed word "snapshot", kept so the operation shows.
+_PLAIN_COMMAND = re.compile(r"(?i)vmsnapshot")
+
+
+def secret_setting(key: str, extension: str | None = None) -> bool:
+    """Whether a public extension setting's value is replaced whole by :data:`MASK`.
+
+    The one policy for ``settings.<key>`` facts on Linux and Windows (sources call it; the
+    fact-key backstop in :func:`facts` still runs after them). A value withheld here is never
+    partly shown: a URL with only its ``sig=`` masked still names the account and container.
+    """
+    if re.fullmatch(r"(?i)command_?to_?execute", key) and extension and _PLAIN_COMMAND.search(extension):
+        return False
+    return bool(SECRET_SETTING_RX.search(key))
