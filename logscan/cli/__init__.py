@@ -11,6 +11,7 @@ import sys
 import typer
 
 from .batch import batch_command
+from .collect import collect_command
 from .common import parse_when
 from .explain import explain
 from .scan import scan
@@ -34,6 +35,7 @@ app.command()(timeline)
 app.command()(scan)
 app.command()(explain)
 app.command("batch")(batch_command)
+app.command("collect")(collect_command)
 app.add_typer(signatures_app, name="signatures")
 
 

@@ -21,19 +21,28 @@ class ScanFormat(str, Enum):
 
 
 def scan(
-    path: Annotated[Path, typer.Argument(help="Bundle: folder, .zip or .tar.gz")],
+    path: Annotated[Path | None, typer.Argument(help="Bundle: folder, .zip or .tar.gz")] = None,
     format: Annotated[ScanFormat, typer.Option("--format", "-f", help="Report format")] = ScanFormat.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here")] = None,
     error_code: Annotated[str | None, typer.Option("--error-code", help="The backup job's error code")] = None,
     at: Annotated[str | None, typer.Option("--at", help="When the backup job failed (ISO 8601, UTC)")] = None,
+    live: Annotated[bool, typer.Option("--live", help="Collect this VM in memory (as `collect` does) and scan that")] = False,
 ) -> None:
     """Name the most likely cause(s) of the backup failure, with evidence and the fix."""
     from .. import load
     from ..diagnosis import diagnose
 
     when = parse_when(at)
+    if live == (path is not None):
+        fail("give a BUNDLE to scan, or --live to scan this VM (not both)")
     try:
-        report = diagnose(load(path), error_code=error_code, at=when)
+        if live:
+            from ..collect.live import load_live
+
+            bundle = load_live()
+        else:
+            bundle = load(path)
+        report = diagnose(bundle, error_code=error_code, at=when)
     except LookupError as exc:
         fail(LogscanError(str(exc).strip("'\"")))
     except LogscanError as exc:

@@ -202,3 +202,21 @@ CHECKS = {
     "collect-agent-disabled": (agent_disabled, ("agent-not-running",)),
     "collect-wireserver-unreachable": (wireserver_unreachable, ("wireserver-blocked",)),
 }
+
+
+def notes(facts: pl.DataFrame) -> list[str]:
+    """Report notes from a collected bundle (next to ``conf_notes``): what it could not hold."""
+    f = _collect_facts(facts)
+    out = []
+    if f.get("agent_installed", {}).get("value") == "no":
+        out.append("logscan collect found no guest agent on this VM (no waagent program, service unit or /var/lib/waagent).")
+    missing = [k.removeprefix("command:") for k, r in f.items() if k.startswith("command:") and r["value"] == "missing"]
+    if missing:
+        out.append("Commands not installed on the VM, so their state is unknown: " + ", ".join(missing) + ".")
+    unread = [k.removeprefix("not_collected:") for k in f if k.startswith("not_collected:")]
+    if unread:
+        more = f" and {len(unread) - 5} more" if len(unread) > 5 else ""
+        out.append(f"{len(unread)} file(s) could not be collected (e.g. {', '.join(unread[:5])}{more}); collect as root to read them.")
+    if f.get("commands_run", {}).get("value") == "no":
+        out.append("Collected with --no-commands: no live state (services, processes, network, mounts) in this bundle.")
+    return out
