@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .. import __version__
-from .commands import Connector, Outcome, connect_test, run_command, tcp_connect, utc_now
+from . import commands
+from .commands import Connector, Outcome, connect_test, run_command, utc_now
 from .files import FileLimits, Finder, Skipped, resolve_within
 from .mask import MaskError, mask_file
 from .plan import Command, Plan, load_plan
@@ -46,7 +47,7 @@ class Options:
     since: str = "7 days ago"
     limits: FileLimits = field(default_factory=FileLimits)
     run: Runner | None = None  # tests inject a fake; default runs the real command
-    connect: Connector = tcp_connect
+    connect: Connector | None = None  # default: a real TCP connect (commands.tcp_connect)
     exclude: frozenset[str] = frozenset()  # real paths never read (the output file itself)
 
 
@@ -163,7 +164,7 @@ def _run_commands(tar: tarfile.TarFile, opt: Options, plan: Plan) -> list[Outcom
         if o.status != "missing":
             _add(tar, o.path, mask_file(o.path, o.output, len(o.output) + 1), time.time())
     for target in plan.targets:
-        o = connect_test(target, plan.connect_timeout_s, opt.connect)
+        o = connect_test(target, plan.connect_timeout_s, opt.connect or commands.tcp_connect)
         outcomes.append(o)
         _add(tar, o.path, o.output, time.time())
     return outcomes
