@@ -115,16 +115,21 @@ def test_total_budget_drops_later_files(fake_root: Path, tmp_path: Path) -> None
     assert m["files"][0]["path"] == "var/log/waagent.log"  # plan order: the agent log first
 
 
-def test_unreadable_file_is_listed(fake_root: Path, tmp_path: Path) -> None:
-    p = fake_root / "etc/waagent.conf"
-    p.chmod(0)
-    try:
-        if p.open("rb"):  # running as root: permissions do not apply
-            pytest.skip("root reads everything")
-    except PermissionError:
-        pass
+def test_unreadable_file_is_listed(fake_root: Path, tmp_path: Path, monkeypatch) -> None:
+    from logscan.collect import files
+
+    real_read = files.Finder.read
+
+    def deny(self, found, limit):  # as a non-root user sees /etc/waagent.conf at mode 600
+        if found.rel == "etc/waagent.conf":
+            raise PermissionError(13, "Permission denied")
+        return real_read(self, found, limit)
+
+    monkeypatch.setattr(files.Finder, "read", deny)
     m = collect_to_file(tmp_path / "u.tar.gz", Options(root=fake_root, commands=False))
-    assert any(n["path"] == "etc/waagent.conf" and n["kind"] == "unreadable" for n in m["not_collected"])
+    entry = next(n for n in m["not_collected"] if n["path"] == "etc/waagent.conf")
+    assert entry["kind"] == "unreadable" and "run as root" in entry["reason"]
+    assert "etc/waagent.conf" not in _members(tmp_path / "u.tar.gz")
 
 
 def test_on_this_machine_without_an_agent_it_says_not_installed(tmp_path: Path, monkeypatch) -> None:
