@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .. import __version__
-from . import commands
-from .commands import Connector, Outcome, connect_test, run_command, utc_now
+from .commands import Connector, Outcome, connect_test, default_connector, run_command, utc_now
 from .files import FileLimits, Finder, Skipped, resolve_within
 from .mask import MaskError, mask_file
 from .plan import Command, Plan, load_plan
@@ -164,7 +163,7 @@ def _run_commands(tar: tarfile.TarFile, opt: Options, plan: Plan) -> list[Outcom
         if o.status != "missing":
             _add(tar, o.path, mask_file(o.path, o.output, len(o.output) + 1), time.time())
     for target in plan.targets:
-        o = connect_test(target, plan.connect_timeout_s, opt.connect or commands.tcp_connect)
+        o = connect_test(target, plan.connect_timeout_s, opt.connect or default_connector())
         outcomes.append(o)
         _add(tar, o.path, o.output, time.time())
     return outcomes

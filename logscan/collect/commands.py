@@ -108,6 +108,11 @@ def tcp_connect(host: str, port: int, timeout_s: float) -> None:
         pass
 
 
+def default_connector() -> Connector:
+    """The real TCP connect, looked up when used (tests replace ``tcp_connect``)."""
+    return tcp_connect
+
+
 def connect_test(target: Target, timeout_s: float, connect: Connector = tcp_connect) -> Outcome:
     """One line: ``connect H:P ok 12 ms`` | ``connect H:P refused`` | ``connect H:P failed: why``."""
     argv = ["connect", target.host, str(target.port)]

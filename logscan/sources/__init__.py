@@ -23,7 +23,6 @@ def registry() -> tuple[SourceSpec, ...]:
         module = importlib.import_module(f"{__name__}.{mod.name}")
         found = getattr(module, "SPECS", None) or ([module.SPEC] if hasattr(module, "SPEC") else [])
         specs.extend(found)
-    specs.append(importlib.import_module("logscan.collect.evidence").SPEC)  # collect's manifest.json
     names = [s.name for s in specs]
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:

@@ -8,11 +8,12 @@ import zipfile
 import polars as pl
 import pytest
 
-from logscan.collect.evidence import SPEC, agent_disabled, notes, parse, wireserver_unreachable
+from logscan.collect.evidence import agent_disabled, notes, wireserver_unreachable
 from logscan.collect.mask import MaskError, mask_file
 from logscan.errors import IngestError
 from logscan.sources import spec_for
 from logscan.sources.base import SourceFile
+from logscan.sources.collect_manifest import SPEC, parse
 
 SAS = b"https://a.blob.core.windows.net/c?sv=2020&sig=TOPSECRETSIG&se=2024"
 
