@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ..errors import LogscanError
-from .common import fail, parse_when
+from .common import FailOn, fail, fail_on, parse_when, resolve_output
 
 
 class ScanFormat(str, Enum):
@@ -22,32 +22,41 @@ class ScanFormat(str, Enum):
 
 def scan(
     path: Annotated[Path | None, typer.Argument(help="Bundle: folder, .zip or .tar.gz")] = None,
-    format: Annotated[ScanFormat, typer.Option("--format", "-f", help="Report format")] = ScanFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here")] = None,
+    format: Annotated[ScanFormat | None, typer.Option("--format", "-f", help="Report format [default: from -o's extension, else table]")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here (- for standard output)")] = None,
     error_code: Annotated[str | None, typer.Option("--error-code", help="The backup job's error code")] = None,
     at: Annotated[str | None, typer.Option("--at", help="When the backup job failed (ISO 8601, UTC)")] = None,
+    signatures: Annotated[list[Path] | None, typer.Option("--signatures", metavar="DIR", help="Add a team's own signature files")] = None,
+    fail_on_level: Annotated[FailOn | None, typer.Option("--fail-on", help="Exit 1 on a finding of this confidence or stronger")] = None,
     live: Annotated[bool, typer.Option("--live", help="Collect this VM in memory (as `collect` does) and scan that")] = False,
 ) -> None:
     """Name the most likely cause(s) of the backup failure, with evidence and the fix."""
     from .. import load
     from ..diagnosis import diagnose
 
+    fmt, output = resolve_output(output, format.value if format else None, default="table", allowed=[f.value for f in ScanFormat])
     when = parse_when(at)
     if live == (path is not None):
         fail("give a BUNDLE to scan, or --live to scan this VM (not both)")
     try:
+        sigs = None
+        if signatures:
+            from ..rules.signatures import PACKAGE_DIR, load_signatures
+
+            sigs = load_signatures([PACKAGE_DIR, *signatures])
         if live:
             from ..collect.live import load_live
 
             bundle = load_live()
         else:
             bundle = load(path)
-        report = diagnose(bundle, error_code=error_code, at=when)
+        report = diagnose(bundle, error_code=error_code, at=when, signatures=sigs)
     except LookupError as exc:
         fail(LogscanError(str(exc).strip("'\"")))
     except LogscanError as exc:
         fail(exc)
-    write_reports([report], format.value, output)
+    write_reports([report], fmt, output)
+    raise typer.Exit(fail_on(report.as_dict().get("findings") or [], fail_on_level))
 
 
 def write_reports(reports: list, fmt: str, output: Path | None) -> None:

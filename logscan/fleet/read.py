@@ -6,8 +6,8 @@
     >>> fleet.findings.filter(pl.col("rank") == 1)              # doctest: +SKIP
     >>> fleet.events().filter(pl.col("level") == "ERROR").collect()  # with --events  # doctest: +SKIP
 
-Kept apart from :mod:`logscan.batch` so reading results needs neither the executors nor
-multiprocessing; the schemas come from there so an empty or half-written folder still gives
+Kept apart from :mod:`logscan.fleet.run` so reading results needs neither the executors nor
+multiprocessing; the schemas come from :mod:`.schemas` so an empty or half-written folder still gives
 frames of the right shape.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import LogscanError
-from .batch import FINDING_SCHEMA, UNEXPLAINED_SCHEMA, VM_INGEST_ERROR_SCHEMA, VM_SCHEMA
+from .schemas import FINDING_SCHEMA, UNEXPLAINED_SCHEMA, VM_INGEST_ERROR_SCHEMA, VM_SCHEMA
 
 
 @dataclass

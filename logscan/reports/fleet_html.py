@@ -1,8 +1,9 @@
 """The fleet report: one self-contained HTML page for a ``logscan batch`` output folder.
 
-It reads what batch wrote (``vms.parquet``, ``findings.parquet``, ``ingest_errors.parquet``,
-``unexplained.parquet``, ``summary.json``, through :func:`logscan.fleet.read_batch`) and never
-the bundles, so it can be rebuilt at any time, also from a half-finished run. The page uses
+It is given what batch wrote (a :class:`logscan.fleet.read.FleetResult`: ``vms``, ``findings``,
+``ingest_errors``, ``summary``, ``out``) and never the bundles, so it can be rebuilt at any
+time, also from a half-finished run. It does not import the fleet package (reports sit below
+it): the caller reads the folder, or passes the folder and the four files are read here. The page uses
 the single-VM report's building blocks (:mod:`logscan.reports.html`): the same CSS, the same
 no-script / no-network rules, the same finding blocks.
 
@@ -12,16 +13,15 @@ common unexplained error templates; an index of every VM; then one section per V
 ranked findings (evidence, fix, article) and ingest errors. Very large fleets keep every VM in
 the index but only the first :data:`MAX_VM_SECTIONS` sections (VMs with a cause first), so
 the page stays openable.
-
-If batch also writes ``timeline.parquet`` (``vm`` + :data:`logscan.diagnose.TIMELINE_SCHEMA`),
-the first :data:`MAX_VM_CHARTS` VM sections get the timeline chart too.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import polars as pl
 
@@ -29,8 +29,6 @@ from . import html as h
 
 #: VM sections written in full (the index lists every VM).
 MAX_VM_SECTIONS = 2000
-#: VM sections that get a timeline chart when ``timeline.parquet`` exists (0.2 s each).
-MAX_VM_CHARTS = 50
 #: VM names listed per cause in the causes table.
 VMS_PER_CAUSE = 25
 
@@ -50,8 +48,16 @@ def vm_anchors(names: list[str]) -> dict[str, str]:
 
 
 def _vm_links(vms: list[str], anchors: dict[str, str], limit: int = VMS_PER_CAUSE) -> str:
-    links = ", ".join(f'<a href="#{h.esc(anchors[v])}">{h.esc(v)}</a>' if v in anchors else h.esc(v) for v in vms[:limit])
-    return links + (f" … (+{len(vms) - limit})" if len(vms) > limit else "")
+    """The first ``limit`` VMs as links; the rest, complete, in a collapsible block (no script)."""
+
+    def link(v: str) -> str:
+        return f'<a href="#{h.esc(anchors[v])}">{h.esc(v)}</a>' if v in anchors else h.esc(v)
+
+    head = ", ".join(link(v) for v in vms[:limit])
+    if len(vms) <= limit:
+        return head
+    rest = ", ".join(link(v) for v in vms[limit:])
+    return f"{head} <details><summary>+{len(vms) - limit} more</summary>{rest}</details>"
 
 
 def cause_counts(vms: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
@@ -130,8 +136,6 @@ def _vm_section(
     findings: pl.DataFrame,
     errors: pl.DataFrame,
     anchor: str,
-    timeline: pl.DataFrame | None,
-    use_charts: bool,
 ) -> str:
     name = vm["vm"]
     parts = [f'<section class="vm" id="{h.esc(anchor)}"><h2>{h.esc(name)}</h2>']
@@ -150,30 +154,32 @@ def _vm_section(
         parts.append(f'<div class="verdict{" healthy" if vm.get("healthy") else ""}">{h.esc(vm["verdict"])}</div>')
     for i, f in enumerate(findings.sort("rank").iter_rows(named=True)):
         parts.append(h.finding_block(int(f["rank"] or i + 1), f, open_=i == 0, anchor=f"{anchor}-f{f['rank']}"))
-    if timeline is not None and timeline.height:
-        svg = None
-        if use_charts:
-            try:
-                svg = h.chart_svg(h.timeline_chart(timeline, None))
-            except Exception:
-                svg = None
-        if svg:
-            parts.append(h.chart_block(svg, "", "Events by source and level; ▼ evidence lines."))
     if errors.height:
         parts.append(f"<h3>Ingest errors ({errors.height})</h3>" + h.ingest_errors_block(errors.to_dicts()))
     parts.append('<p class="small"><a href="#top">back to the summary</a></p></section>')
     return "\n".join(parts)
 
 
-def render_fleet(out_dir: str | os.PathLike) -> str:
-    """The fleet page for a batch output folder (write it as ``summary.html``)."""
-    from ..fleet.read import read_batch
+def _read_folder(out_dir: Path) -> SimpleNamespace:
+    """The four tables and the summary of a finished batch folder (no schema fallback: a
+    folder batch has merged always has every file)."""
+    summary_path = out_dir / "summary.json"
+    return SimpleNamespace(
+        out=out_dir,
+        vms=pl.read_parquet(out_dir / "vms.parquet"),
+        findings=pl.read_parquet(out_dir / "findings.parquet"),
+        ingest_errors=pl.read_parquet(out_dir / "ingest_errors.parquet"),
+        summary=json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {},
+    )
 
-    fleet = read_batch(out_dir)
+
+def render_fleet(fleet) -> str:
+    """The fleet page (write it as ``summary.html``) for a ``FleetResult`` or an output folder."""
+    if isinstance(fleet, (str, os.PathLike)):
+        fleet = _read_folder(Path(fleet))
+    out_dir = fleet.out
     vms, findings, errors, summary = fleet.vms, fleet.findings, fleet.ingest_errors, fleet.summary
     use_charts = h.charts_available()
-    tl_path = Path(out_dir) / "timeline.parquet"
-    timelines = pl.read_parquet(tl_path) if tl_path.exists() else None
 
     # VMs with a cause first (strongest first), then the unscanned, then the healthy.
     vms = vms.with_columns(
@@ -221,6 +227,17 @@ def render_fleet(out_dir: str | os.PathLike) -> str:
     else:
         body.append('<p class="muted">No VM has evidence for a known cause.</p>')
 
+    # Failures together in time (computed by batch: summary["time_patterns"]).
+    patterns = summary.get("time_patterns") or []
+    if patterns:
+        body.append("<h2>Failures together in time</h2>")
+        body.append('<p class="note">Many VMs failing with the same cause within one window: a platform or network event is more likely than as many separate guest faults.</p>')
+        body.append(h.table(["cause", "VMs", "of", "from", "to", "VMs"], [(f"<code>{h.esc(t['cause'])}</code>", str(t["vms"]), str(t["of"]), h.esc(t["start"]), h.esc(t["end"]), _vm_links(t["vm_list"], linkable)) for t in patterns], num=[1, 2]))
+    given = summary.get("error_codes_given") or []
+    if given:
+        body.append("<h2>Error codes the backup jobs gave</h2>")
+        body.append(h.table(["error code", "VMs", "VMs"], [(f"<code>{h.esc(c['error_code'])}</code>", str(c["vms"]), _vm_links(c["vm_list"], linkable)) for c in given], num=[1]))
+
     # Error codes.
     confirmed = findings.filter(pl.col("status") == "evidence") if findings.height else findings
     if confirmed.height:
@@ -232,7 +249,7 @@ def render_fleet(out_dir: str | os.PathLike) -> str:
             .sort(["vms", "error_codes"], descending=[True, False])
         )
         if codes.height:
-            body.append("<h2>Backup error codes these causes produce</h2>")
+            body.append("<h2>Error codes the found causes can produce (inferred, not observed)</h2>")
             body.append(h.table(["error code", "VMs", "VMs"], [(f"<code>{h.esc(c)}</code>", str(n), _vm_links(vl, linkable)) for c, n, vl in codes.iter_rows()], num=[1]))
 
     # Agent versions against top causes.
@@ -307,12 +324,10 @@ def render_fleet(out_dir: str | os.PathLike) -> str:
     body.append("<h2>VMs</h2>")
     f_by_vm = findings.partition_by("vm", as_dict=True) if findings.height else {}
     e_by_vm = errors.partition_by("vm", as_dict=True) if errors.height else {}
-    t_by_vm = timelines.partition_by("vm", as_dict=True) if timelines is not None and timelines.height and "vm" in timelines.columns else {}
     empty_f, empty_e = findings.clear(), errors.clear()
-    for i, r in enumerate(vms.head(MAX_VM_SECTIONS).iter_rows(named=True)):
+    for r in vms.head(MAX_VM_SECTIONS).iter_rows(named=True):
         key = (r["vm"],)
-        tl = t_by_vm.get(key) if i < MAX_VM_CHARTS else None
-        body.append(_vm_section(r, f_by_vm.get(key, empty_f), e_by_vm.get(key, empty_e), anchors[r["vm"]], tl, use_charts))
+        body.append(_vm_section(r, f_by_vm.get(key, empty_f), e_by_vm.get(key, empty_e), anchors[r["vm"]]))
     return h.page(f"logscan fleet report: {vms.height} VMs", "\n".join(body))
 
 

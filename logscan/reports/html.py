@@ -21,181 +21,27 @@ lines (file:line, time), the remediation and the article link.
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
 
 from ..diagnosis import Finding, VmReport, verdict
-from ..io.redact import text as redact_text
-
-#: Shown instead of charts when the ``html`` extra is missing.
-NO_CHARTS_NOTE = (
-    "Charts are not shown: they need the optional packages altair and vl-convert-python "
-    "(pip install 'logscan[html]'). The tables below hold the same data."
+from .html_base import (  # noqa: F401  (re-exported: the fleet page builds on them)
+    CSS,
+    LEVEL_COLOURS,
+    NO_CHARTS_NOTE,
+    chart_block,
+    chart_svg,
+    charts_available,
+    esc,
+    fmt_time,
+    link,
+    page,
+    safe_href,
+    table,
 )
-
-LEVEL_COLOURS = {
-    "CRITICAL": "#7f0000",
-    "ERROR": "#d62728",
-    "WARNING": "#ff9f1c",
-    "INFO": "#4c78a8",
-    "VERBOSE": "#9ecae9",
-    "DEBUG": "#bab0ac",
-    "OTHER": "#d8d8d8",
-}
-
-CSS = """
-:root { --fg:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg2:#f6f8fa; --accent:#0969da; --bad:#cf222e; --warn:#9a6700; --ok:#1a7f37; }
-* { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); margin: 0 auto; max-width: 1100px; padding: 16px 24px 48px; }
-h1 { font-size: 22px; margin: 8px 0 4px; } h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
-h3 { font-size: 15px; margin: 18px 0 6px; }
-a { color: var(--accent); }
-.muted { color: var(--muted); } .small { font-size: 12px; }
-.verdict { font-size: 16px; font-weight: 600; margin: 8px 0 12px; padding: 8px 12px; border-left: 4px solid var(--bad); background: var(--bg2); }
-.verdict.healthy { border-color: var(--ok); }
-.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 6px 0; }
-.kv dt { color: var(--muted); } .kv dd { margin: 0; overflow-wrap: anywhere; }
-details.finding { border: 1px solid var(--line); border-radius: 6px; margin: 8px 0; background: #fff; }
-details.finding > summary { cursor: pointer; padding: 8px 12px; background: var(--bg2); border-radius: 6px; list-style-position: inside; }
-details.finding[open] > summary { border-bottom: 1px solid var(--line); border-radius: 6px 6px 0 0; }
-details.finding .body { padding: 8px 14px 12px; }
-.rank { font-weight: 700; margin-right: 6px; } .title { font-weight: 600; }
-.badge { display: inline-block; font-size: 12px; padding: 0 6px; border-radius: 10px; border: 1px solid var(--line); margin-left: 6px; color: var(--muted); }
-.badge.portal { color: var(--warn); border-color: var(--warn); } .badge.score { color: var(--fg); }
-code, pre { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
-.fix { white-space: pre-wrap; background: #f0fff4; border: 1px solid #c6e9d0; padding: 8px 10px; border-radius: 4px; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; }
-th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
-th { background: var(--bg2); font-weight: 600; font-size: 12px; } td.num, th.num { text-align: right; }
-span.where { overflow-wrap: anywhere; font: 12px ui-monospace, Menlo, Consolas, monospace; } span.t { white-space: nowrap; font: 12px ui-monospace, Menlo, Consolas, monospace; }
-table.evidence { table-layout: fixed; } table.evidence th:nth-child(1) { width: 27%; } table.evidence th:nth-child(2) { width: 150px; } table.evidence th:nth-child(3) { width: 130px; }
-.chart { overflow-x: auto; margin: 6px 0; } .chart svg { max-width: 100%; height: auto; }
-.note { background: #fff8c5; border: 1px solid #d4a72c; padding: 6px 10px; border-radius: 4px; margin: 8px 0; }
-nav.toc { columns: 3; font-size: 13px; margin: 6px 0 12px; } nav.toc a { display: block; }
-section.vm { margin-top: 28px; }
-@media print { details.finding { break-inside: avoid; } details.finding:not([open]) .body { display: block; } }
-"""
-
-_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-
-
-# --------------------------------------------------------------------------------------
-# Small helpers shared with the fleet report
-# --------------------------------------------------------------------------------------
-
-
-def esc(value: Any) -> str:
-    """Escape any value for HTML text or a quoted attribute (secrets masked first)."""
-    if value is None:
-        return ""
-    return html.escape(redact_text(str(value)) or "", quote=True)
-
-
-def safe_href(url: str | None) -> str | None:
-    """Only http(s) article links become links (no ``javascript:`` or relative paths)."""
-    if url and re.match(r"(?i)^https?://[^\s<>\"']+$", url):
-        return url
-    return None
-
-
-def link(url: str | None, label: str | None = None) -> str:
-    href = safe_href(url)
-    if not href:
-        return esc(label or url or "")
-    return f'<a href="{esc(href)}" rel="noopener noreferrer" target="_blank">{esc(label or href)}</a>'
-
-
-def fmt_time(t: datetime | str | None) -> str:
-    if t is None:
-        return "-"
-    if isinstance(t, str):
-        return t.replace("T", " ").rstrip("Z")[:19]
-    return t.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]], num: Iterable[int] = (), cls: str = "") -> str:
-    """An HTML table; ``rows`` cells are already-escaped HTML."""
-    nums = set(num)
-    head = "".join(f'<th{" class=num" if i in nums else ""}>{esc(h)}</th>' for i, h in enumerate(headers))
-    body = "".join(
-        "<tr>" + "".join(f'<td{" class=num" if i in nums else ""}>{c}</td>' for i, c in enumerate(r)) + "</tr>" for r in rows
-    )
-    klass = f' class="{esc(cls)}"' if cls else ""
-    return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def page(title: str, body: str, generator_note: str = "") -> str:
-    """The whole document: inline CSS, a CSP that forbids every load, no script."""
-    return (
-        "<!DOCTYPE html>\n<html lang=en>\n<head>\n<meta charset=utf-8>\n"
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
-        '<meta name=viewport content="width=device-width, initial-scale=1">\n'
-        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n"
-        f'<footer class="muted small"><p>Generated by logscan{esc(generator_note)}. Times are UTC.</p></footer>\n'
-        "</body>\n</html>\n"
-    )
-
-
-def charts_available() -> bool:
-    """True when Altair and vl-convert can be imported (the ``html`` extra)."""
-    try:
-        import altair  # noqa: F401
-        import vl_convert  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-_SELF_CLOSING = re.compile(r"<(path|rect|circle|line|text|symbol)(\s[^<>]*?)/>")
-_ARIA = re.compile(r'\baria-label="([^"]*)"')
-
-
-def _titles_from_aria(svg: str) -> str:
-    """Turn marks' aria-labels (Vega writes the tooltip fields there) into hover titles."""
-
-    def repl(m: re.Match[str]) -> str:
-        attrs = m.group(2)
-        if 'role="graphics-symbol"' not in attrs:
-            return m.group(0)
-        label = _ARIA.search(attrs)
-        if not label:
-            return m.group(0)
-        return f"<{m.group(1)}{attrs}><title>{label.group(1)}</title></{m.group(1)}>"
-
-    return _SELF_CLOSING.sub(repl, svg)
-
-
-def chart_svg(chart: Any) -> str | None:
-    """Render an Altair chart to inline SVG, or None (library missing or render failed)."""
-    try:
-        import vl_convert
-
-        svg = vl_convert.vegalite_to_svg(chart.to_dict())
-    except Exception:  # ImportError, or any vl-convert failure: the page falls back to tables
-        return None
-    svg = re.sub(r"^<\?xml[^>]*>\s*", "", svg)
-    # No mark in our specs has a link; drop any a Vega might add so the page stays offline.
-    svg = re.sub(r"</?a\b[^>]*>", "", svg)
-    return _titles_from_aria(svg)
-
-
-def chart_block(svg: str | None, fallback_html: str, caption: str) -> str:
-    """The chart with its caption, or (no library, or rendering failed) the same data as tables."""
-    if svg is None:
-        why = NO_CHARTS_NOTE if not charts_available() else "The chart could not be drawn; the table below holds its data."
-        return f'<div class="note">{esc(why)}</div>{fallback_html}'
-    return f'<figure class="chart" role="img" aria-label="{esc(caption)}">{svg}<figcaption class="muted small">{esc(caption)}</figcaption></figure>'
-
-
-# --------------------------------------------------------------------------------------
-# The timeline chart
-# --------------------------------------------------------------------------------------
 
 _BUCKET_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
@@ -324,6 +170,29 @@ def evidence_table(evidence: Sequence[dict]) -> str:
     return table(["file:line", "time (UTC)", "source", "line"], rows, cls="evidence")
 
 
+def fix_list(steps: Sequence[dict]) -> str:
+    """Fix steps for the VM's platform, commands in code blocks, rules of thumb labelled."""
+    items = []
+    for st in steps:
+        label = f'<span class="badge">{esc(st.get("platform"))}</span> ' if st.get("platform") not in (None, "any") else ""
+        rule = ' <span class="badge">rule of thumb</span>' if st.get("heuristic") else ""
+        cmd = f"<pre>{esc(st['command'])}</pre>" if st.get("command") else ""
+        src = f' <span class="small">({link(st["source"], "source")})</span>' if st.get("source") else ""
+        items.append(f"<li>{label}{esc(st.get('text'))}{rule}{src}{cmd}</li>")
+    return '<ol class="fix">' + "".join(items) + "</ol>"
+
+
+def unexplained_block(r: VmReport) -> str:
+    """Problem lines no signature explained, as templates (known-benign left out)."""
+    if not r.unexplained:
+        return '<p class="muted">None: every ERROR/WARNING line is explained or known-benign.</p>'
+    rows = [
+        (f"{int(u['count']):,}", f"<code>{esc(u['template'])}</code>", esc(", ".join(u.get("levels") or [])), f'<span class=where>{esc(u["first"])}</span>')
+        for u in r.unexplained
+    ]
+    return table(["count", "template", "levels", "first at"], rows, num=[0])
+
+
 def finding_block(rank: int, f: Finding | dict, *, open_: bool = False, anchor: str = "") -> str:
     """One ranked finding: summary line, then its evidence, the fix and the article link."""
     d = f.as_dict() if isinstance(f, Finding) else f
@@ -331,8 +200,11 @@ def finding_block(rank: int, f: Finding | dict, *, open_: bool = False, anchor: 
     badges = (
         '<span class="badge portal">not visible in the guest: check in the portal</span>'
         if portal
-        else f'<span class="badge score">score {float(d.get("score") or 0):.2f}</span>'
+        else f'<span class="badge conf-{esc(d.get("confidence"))}">{esc(d.get("confidence"))}</span>'
+        f'<span class="badge score">score {float(d.get("score") or 0):.2f}</span>'
     )
+    if d.get("in_error_code") is False:
+        badges += '<span class="badge">outside the error code\'s documented causes</span>'
     codes = "".join(f'<span class="badge">{esc(c)}</span>' for c in d.get("error_codes") or [])
     n_ev = len(d.get("evidence") or [])
     hits = f'<span class="badge">{n_ev} evidence line(s)</span>' if n_ev else ""
@@ -347,7 +219,9 @@ def finding_block(rank: int, f: Finding | dict, *, open_: bool = False, anchor: 
         body.append("<h3>Evidence</h3>" + evidence_table(d["evidence"]))
     if d.get("signatures"):
         body.append(f'<p class="muted small">Signatures: {esc(", ".join(d["signatures"]))}</p>')
-    if d.get("remediation"):
+    if d.get("fix"):
+        body.append("<h3>Fix</h3>" + fix_list(d["fix"]))
+    elif d.get("remediation"):
         body.append(f'<h3>Fix</h3><div class="fix">{esc(str(d["remediation"]).strip())}</div>')
     if d.get("doc"):
         body.append(f"<p>Article: {link(d['doc'])}</p>")
@@ -362,7 +236,7 @@ def facts_block(r: VmReport) -> str:
     for k, v in (r.identity or {}).items():
         if v:
             pairs.append((str(k), str(v)))
-    ver = agent.get("goal_state_agent_version") or agent.get("version")
+    ver = agent.get("effective_version")
     if ver:
         pairs.append(("agent version", str(ver)))
     if agent.get("daemon_version"):
@@ -434,12 +308,9 @@ def vm_section(r: VmReport, use_charts: bool, anchor: str = "vm") -> str:
             first_open = False
     else:
         parts.append('<p class="muted">No known cause matched this bundle.</p>')
-    if r.other_findings:
-        parts.append(f"<h3>Outside {esc(r.error_code)}'s causes</h3>")
-        start = len(r.findings) + 1
-        parts.extend(finding_block(start + i, f, anchor=f"{anchor}-o{i}") for i, f in enumerate(r.other_findings))
     if r.not_found:
         parts.append(f'<p class="muted">Checked, no evidence found: {esc(", ".join(r.not_found))}</p>')
+    parts.append(f"<h2>Unexplained error/warning lines ({len(r.unexplained)})</h2>" + unexplained_block(r))
     parts.append(timeline_section(r, use_charts))
     parts.append("<h2>Coverage</h2>" + coverage_block(r))
     parts.append(f"<h2>Ingest errors ({len(r.ingest_errors)})</h2>" + ingest_errors_block(r.ingest_errors))

@@ -11,6 +11,7 @@ TOP = 3
 EXCERPT_LINES = 3
 #: An excerpt line longer than this is cut (a case note is read, not grepped).
 EXCERPT_WIDTH = 240
+UNEXPLAINED_SHOWN = 5
 
 
 def _fence(text: str) -> str:
@@ -21,7 +22,8 @@ def _fence(text: str) -> str:
 def _finding(i: int, f: Finding) -> list[str]:
     if f.status == "check-in-portal":
         return [f"{i}. **{f.title}** (`{f.cause}`) — not visible in the guest: check in the portal. [Doc]({f.doc})"]
-    out = [f"{i}. **{f.title}** (`{f.cause}`), score {f.score:.2f}", ""]
+    outside = " — outside the error code's documented causes" if f.in_error_code is False else ""
+    out = [f"{i}. **{f.title}** (`{f.cause}`), **{f.confidence}**, score {f.score:.2f}{outside}", ""]
     if f.evidence:
         out.append("   ```text")
         # The most telling lines (by rank), shown in the order they were written.
@@ -35,9 +37,17 @@ def _finding(i: int, f: Finding) -> list[str]:
         if len(f.evidence) > EXCERPT_LINES:
             out.append(f"   … {len(f.evidence) - EXCERPT_LINES} more evidence line(s)")
         out.append("   ```")
-    fix = (f.remediation or "").strip().splitlines()
-    if fix:
-        out.append(f"   **Fix:** {fix[0]}" + (" …" if len(fix) > 1 else ""))
+    if f.fix:
+        out.append("   **Fix:**")
+        for step in f.fix:
+            label = f"[{step['platform']}] " if step.get("platform") not in (None, "any") else ""
+            rule = " _(rule of thumb)_" if step.get("heuristic") else ""
+            cmd = f" `{step['command']}`" if step.get("command") else ""
+            out.append(f"   - {label}{step['text']}{rule}{cmd}")
+    else:
+        fix = (f.remediation or "").strip().splitlines()
+        if fix:
+            out.append(f"   **Fix:** {fix[0]}" + (" …" if len(fix) > 1 else ""))
     out.append(f"   [Doc]({f.doc})")
     out.append("")
     return out
@@ -59,9 +69,15 @@ def render_vm(r: VmReport) -> str:
         lines.append(f"> Note: {n}")
     if r.notes:
         lines.append("")
+    if r.unexplained:
+        lines.append(f"**Unexplained error/warning lines** ({len(r.unexplained)} template(s), known-benign left out):")
+        lines.append("")
+        for u in r.unexplained[:UNEXPLAINED_SHOWN]:
+            tpl = _fence(u["template"])[:EXCERPT_WIDTH].replace("`", "'")
+            lines.append(f"- {u['count']}× `{tpl}` (first at {u['first']})")
+        lines.append("")
     facts = r.facts_summary or {}
-    agent = facts.get("agent", {})
-    ver = agent.get("goal_state_agent_version") or agent.get("version") or agent.get("daemon_version")
+    ver = facts.get("agent", {}).get("effective_version")
     cov = r.coverage
     checked = ", ".join(sorted(cov.get("sources", {}))) or "nothing"
     bits = [f"agent {ver}" if ver else None, f"checked: {checked}"]

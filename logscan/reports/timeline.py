@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -58,6 +58,55 @@ def select(
     return ev.filter(cond)
 
 
+#: Levels from least to most severe (``frames.LEVELS``) and the spellings logs use for them.
+LEVEL_ALIASES = {"WARN": "WARNING", "ERR": "ERROR", "FATAL": "CRITICAL", "CRIT": "CRITICAL", "INFORMATION": "INFO"}
+
+
+def level_names(names: Sequence[str]) -> list[str]:
+    """Normalised level names; an unknown one is a ``ValueError`` listing the valid ones."""
+    from ..frames import LEVELS
+
+    out = []
+    for n in names:
+        up = n.strip().upper()
+        up = LEVEL_ALIASES.get(up, up)
+        if up not in LEVELS:
+            raise ValueError(f"unknown level {n!r}; valid: {', '.join(LEVELS)} (WARN, ERR, FATAL also accepted)")
+        out.append(up)
+    return out
+
+
+def levels_at_least(level: str) -> list[str]:
+    """``WARNING`` → WARNING, ERROR, CRITICAL."""
+    from ..frames import LEVELS
+
+    return list(LEVELS[LEVELS.index(level_names([level])[0]) :])
+
+
+def check_sources(names: Sequence[str]) -> list[str]:
+    """Source names as given; an unknown one is a ``ValueError`` listing the valid ones."""
+    from ..sources import registry
+
+    valid = sorted(s.name for s in registry())
+    bad = [n for n in names if n not in valid]
+    if bad:
+        raise ValueError(f"unknown source {', '.join(map(repr, bad))}; valid: {', '.join(valid)}")
+    return list(names)
+
+
+def focus_time(ev: pl.DataFrame, at: datetime | None) -> datetime | None:
+    """Where a reader looks first: the failure time given, else the latest ERROR/CRITICAL."""
+    if at is not None:
+        return at
+    errs = ev.filter(pl.col("level").is_in(["ERROR", "CRITICAL"]) & pl.col("time").is_not_null())
+    return errs["time"].max() if errs.height else None
+
+
+def around(ev: pl.DataFrame, centre: datetime, window: timedelta) -> pl.DataFrame:
+    """Events within ``window`` before and after ``centre``."""
+    return ev.filter(pl.col("time").is_between(centre - window, centre + window))
+
+
 def to_records(ev: pl.DataFrame) -> list[dict]:
     """Events as JSON-ready dicts, ``time`` as ISO 8601 UTC with a ``Z`` (or null)."""
     df = ev.select([c for c in COLUMNS if c in ev.columns]).with_columns(
@@ -66,11 +115,22 @@ def to_records(ev: pl.DataFrame) -> list[dict]:
     return df.to_dicts()
 
 
-def write(ev: pl.DataFrame, bundle, fmt: str, output: Path | None, *, limit: int | None = None) -> None:
+def write(
+    ev: pl.DataFrame, bundle, fmt: str, output: Path | None, *, limit: int | None = None, last: int | None = None,
+    note: str | None = None,
+) -> None:
+    """Write ``ev`` in ``fmt`` to ``output`` (None: standard output). ``limit`` keeps the first
+    N events, ``last`` the last N; ``note`` is printed under the table (what was selected)."""
     if limit is not None:
         ev = ev.head(limit)
+    if last is not None:
+        ev = ev.tail(last)
     if fmt == "parquet":
-        ev.write_parquet(output)
+        if output is None:
+            sys.stdout.flush()
+            ev.write_parquet(sys.stdout.buffer)
+        else:
+            ev.write_parquet(output)
         return
     if fmt == "csv":
         df = ev.select([c for c in COLUMNS if c in ev.columns]).with_columns(
@@ -94,23 +154,30 @@ def write(ev: pl.DataFrame, bundle, fmt: str, output: Path | None, *, limit: int
         else:
             sys.stdout.write(text + "\n")
         return
-    _table(ev, bundle, output, limit)
+    _table(ev, bundle, output, limit is not None or last is not None, note)
 
 
-def _table(ev: pl.DataFrame, bundle, output: Path | None, limit: int | None) -> None:
+#: Events a table shows when nothing else was asked (the latest ones: failures come last).
+TABLE_DEFAULT = 200
+
+
+def _table(ev: pl.DataFrame, bundle, output: Path | None, limited: bool, note: str | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    shown = ev if limit is not None else ev.head(200)
+    shown = ev if limited else ev.tail(TABLE_DEFAULT)
     table = Table(title=f"{bundle.vm}: {ev.height:,} events", show_lines=False, expand=True)
     for col, style, ratio in (
         ("time (UTC)", "cyan", None),
         ("level", "", None),
         ("source", "magenta", None),
-        ("where", "dim", 1),
+        ("where", "dim", None),
         ("message", "", 3),
     ):
-        table.add_column(col, style=style, overflow="fold", no_wrap=ratio is None, ratio=ratio)
+        # "where" is cut at the start (…/long/path/file.log:12), never wrapped mid-name.
+        table.add_column(
+            col, style=style, overflow="ellipsis" if col == "where" else "fold", no_wrap=ratio is None or col == "where", ratio=ratio
+        )
     colours = {"ERROR": "bold red", "CRITICAL": "bold red", "WARNING": "yellow"}
     for t, lvl, src, file, line, msg, basis in shown.select(
         "time", "level", "source", "file", "line", "message", "time_basis"
@@ -120,18 +187,25 @@ def _table(ev: pl.DataFrame, bundle, output: Path | None, limit: int | None) -> 
             ts += "*"
         first = (msg or "").split("\n", 1)[0]
         # Text objects, not markup: log lines are full of "[ExtensionError]"-style brackets.
-        table.add_row(ts, Text(lvl or "", style=colours.get(lvl or "", "")), src, f"{file}:{line}", Text(first[:300]))
+        table.add_row(ts, Text(lvl or "", style=colours.get(lvl or "", "")), src, _where(file, line), Text(first[:300]))
     if output:
         with open(output, "w", encoding="utf-8") as fh:
-            _print_table(Console(file=fh, width=200), table, ev, shown, bundle)
+            _print_table(Console(file=fh, width=200), table, ev, shown, bundle, note)
     else:
-        _print_table(Console(), table, ev, shown, bundle)
+        _print_table(Console(), table, ev, shown, bundle, note)
 
 
-def _print_table(console, table, ev: pl.DataFrame, shown: pl.DataFrame, bundle) -> None:
-    console.print(table)
+def _where(file: str | None, line) -> Text:
+    """``name:line``: the file's name whole (its folder is in JSON/CSV), never wrapped mid-name."""
+    return Text(f"{(file or '').rsplit('/', 1)[-1]}:{line}")
+
+
+def _print_table(console, table, ev: pl.DataFrame, shown: pl.DataFrame, bundle, note: str | None = None) -> None:
     if shown.height < ev.height:
-        console.print(f"[dim]… {ev.height - shown.height:,} more events; use --limit, --since/--until or --format json[/]")
+        console.print(f"[dim]… {ev.height - shown.height:,} earlier events; use --first/--last N, --around TIME or --format json[/]")
+    console.print(table)
+    if note:
+        console.print(Text(note, style="dim"))
     console.print("[dim]* local time in the log, read as UTC (the bundle records no zone)[/]")
     if bundle.ingest_errors.height:
         detail = "; ".join(

@@ -11,7 +11,8 @@ from typing import ClassVar
 import polars as pl
 import pytest
 
-from logscan.diagnosis import TIMELINE_MAX_ROWS, Evidence, Finding, VmReport, timeline_summary
+from logscan.diagnosis import Evidence, Finding, VmReport, timeline_summary
+from logscan.diagnosis.chart import TIMELINE_MAX_ROWS
 from logscan.frames import EVENT_SCHEMA, conform
 from logscan.reports import html as html_report
 from logscan.reports import markdown

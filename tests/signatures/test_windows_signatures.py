@@ -17,6 +17,7 @@ import pytest
 
 import logscan
 from logscan import diagnosis as diag
+from logscan.diagnosis.correlate import link_wer
 from logscan.frames import events_from_records
 from logscan.rules.checks import HIT_SCHEMA
 from logscan.rules.language import fields_of
@@ -133,7 +134,7 @@ def test_link_wer_on_the_real_log() -> None:
         if any(d["value"] == report_id for d in r["data"])
     }
     assert expected  # the sample holds the crash's WER reports
-    out = diag.link_wer(_hit_on(crash), ev)
+    out = link_wer(_hit_on(crash), ev)
     added = out.filter(pl.col("signature") == "sig+wer")
     assert set(added["line"]) == expected
     assert (added["weight"] == 0).all() and (added["cause"] == "antivirus-blocking").all()
@@ -155,10 +156,10 @@ def test_link_wer_by_named_data_and_rendered_text() -> None:
          "data": [], "message": f"Fault bucket , type 0\nReport Id: {gid.lower()}\nReport Status: 4"},
     ]
     ev = events_from_records(rows)
-    out = diag.link_wer(_hit_on(ev.row(0, named=True)), ev)
+    out = link_wer(_hit_on(ev.row(0, named=True)), ev)
     assert sorted(out.filter(pl.col("signature") == "sig+wer")["line"]) == [2, 7]
     # A hit that is not on an Application Error 1000 links nothing.
-    assert diag.link_wer(_hit_on(ev.row(1, named=True)), ev).height == 1
+    assert link_wer(_hit_on(ev.row(1, named=True)), ev).height == 1
 
 
 def test_wer_evidence_in_a_diagnosis_does_not_change_the_score(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,7 +172,7 @@ def test_wer_evidence_in_a_diagnosis_does_not_change_the_score(monkeypatch: pyte
     assert top.cause == "antivirus-blocking"
     wer = [e for e in top.evidence if (e.signature or "").endswith("+wer")]
     assert wer and all("Windows Error Reporting" in e.text for e in wer)
-    monkeypatch.setattr(diag, "link_wer", lambda hits, events: hits)
+    monkeypatch.setattr("logscan.diagnosis.hits.link_wer", lambda hits, events: hits)
     without = diag.diagnose(bundle).findings[0]
     assert without.cause == top.cause and without.score == pytest.approx(top.score)
     assert without.hits == top.hits
