@@ -112,3 +112,13 @@ def test_no_import_cycles() -> None:
 def test_layers_exist_or_are_optional(layer: str) -> None:
     # A layer named here either exists as a package or is optional (collect, sharing).
     assert (PKG / layer).is_dir() or layer in {"collect", "sharing"}
+
+
+def test_every_package_is_installed() -> None:
+    """A non-editable install ships only the packages pyproject lists: a new sub-package
+    missing from that list would work from a checkout and break for users."""
+    import tomllib
+
+    listed = set(tomllib.loads((PKG.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    present = {".".join(p.parent.relative_to(PKG.parent).parts) for p in PKG.rglob("__init__.py")}
+    assert present <= listed, f"not in pyproject's packages: {sorted(present - listed)}"

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from .batch import batch_command
+from .collect import collect_command
 from .common import EXIT_INTERRUPTED, parse_when, version_callback
 from .explain import explain
 from .redact import redact_command
@@ -45,6 +46,7 @@ app.command()(scan)
 app.command()(explain)
 app.command("batch")(batch_command)
 app.command("redact")(redact_command)
+app.command("collect")(collect_command)
 app.add_typer(signatures_app, name="signatures")
 
 

@@ -21,7 +21,7 @@ class ScanFormat(str, Enum):
 
 
 def scan(
-    path: Annotated[Path, typer.Argument(help="Bundle: folder, .zip or .tar.gz")],
+    path: Annotated[Path | None, typer.Argument(help="Bundle: folder, .zip or .tar.gz")] = None,
     format: Annotated[ScanFormat | None, typer.Option("--format", "-f", help="Report format [default: from -o's extension, else table]")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here (- for standard output)")] = None,
     error_code: Annotated[str | None, typer.Option("--error-code", help="The backup job's error code")] = None,
@@ -30,6 +30,7 @@ def scan(
     fail_on_level: Annotated[FailOn | None, typer.Option("--fail-on", help="Exit 1 on a finding of this confidence or stronger")] = None,
     redact_identities: Annotated[bool, typer.Option("--redact-identities", help="Pseudonymise names, IPs, ids, e-mails")] = False,
     identity_map: Annotated[Path | None, typer.Option("--identity-map", metavar="FILE", help="Write the pseudonym mapping here")] = None,
+    live: Annotated[bool, typer.Option("--live", help="Collect this VM in memory (as `collect` does) and scan that")] = False,
 ) -> None:
     """Name the most likely cause(s) of the backup failure, with evidence and the fix."""
     from .. import load
@@ -37,13 +38,22 @@ def scan(
 
     fmt, output = resolve_output(output, format.value if format else None, default="table", allowed=[f.value for f in ScanFormat])
     when = parse_when(at)
+    if live == (path is not None):
+        fail("give a BUNDLE to scan, or --live to scan this VM (not both)")
     try:
         sigs = None
         if signatures:
             from ..rules.signatures import PACKAGE_DIR, load_signatures
 
             sigs = load_signatures([PACKAGE_DIR, *signatures])
-        report = diagnose(identities_applied(load(path), redact_identities, identity_map), error_code=error_code, at=when, signatures=sigs)
+        if live:
+            from ..collect.live import load_live
+
+            bundle = load_live()
+        else:
+            bundle = load(path)
+        bundle = identities_applied(bundle, redact_identities, identity_map)
+        report = diagnose(bundle, error_code=error_code, at=when, signatures=sigs)
     except LookupError as exc:
         fail(LogscanError(str(exc).strip("'\"")))
     except LogscanError as exc:

@@ -55,8 +55,8 @@ class LoadedBundle:
         return out
 
 
-def load(path: str | os.PathLike, *, limits: Limits | None = None, platform: str | None = None) -> LoadedBundle:
-    """Read the bundle at ``path`` (folder, .zip, .tar.gz) into frames.
+def load(path: str | os.PathLike | Bundle, *, limits: Limits | None = None, platform: str | None = None) -> LoadedBundle:
+    """Read the bundle at ``path`` (folder, .zip, .tar.gz, or an open ``Bundle``) into frames.
 
     >>> b = load("samples/linux-healthy")          # doctest: +SKIP
     >>> b.events.select("time", "level", "message").head()  # doctest: +SKIP
@@ -72,7 +72,8 @@ def load(path: str | os.PathLike, *, limits: Limits | None = None, platform: str
     # files. At most a few files are in flight, which bounds memory; results are taken in
     # bundle order, so the output does not depend on timing.
     workers = _parse_workers()
-    with Bundle.open(path, limits) as bundle, ThreadPoolExecutor(max_workers=workers) as pool:
+    opened = path if isinstance(path, Bundle) else Bundle.open(path, limits)  # Bundle: scan --live
+    with opened as bundle, ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[tuple[Future, SourceSpec, Member]] = deque()
 
         def collect(fut: Future, spec: SourceSpec, member: Member) -> None:
@@ -110,7 +111,8 @@ def load(path: str | os.PathLike, *, limits: Limits | None = None, platform: str
     err = pl.DataFrame(errors, schema=INGEST_ERROR_SCHEMA) if errors else empty(INGEST_ERROR_SCHEMA)
     err = err.with_columns(pl.col("detail").map_batches(redact.series, return_dtype=pl.String))
     cov = coverage(files_per_source, ev, platform or detect_platform(files_per_source), unrecognised)
-    return LoadedBundle(name=name, path=str(Path(path)), events=ev, facts=fa, ingest_errors=err, coverage=cov)
+    where = str(path.root) if isinstance(path, Bundle) else str(Path(path))
+    return LoadedBundle(name=name, path=where, events=ev, facts=fa, ingest_errors=err, coverage=cov)
 
 
 def _parse_workers() -> int:
