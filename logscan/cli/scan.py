@@ -21,7 +21,7 @@ class ScanFormat(str, Enum):
 
 
 def scan(
-    path: Annotated[Path, typer.Argument(help="Bundle: folder, .zip or .tar.gz")],
+    path: Annotated[str, typer.Argument(help="Bundle folder, archive, single log file, or - for standard input")],
     format: Annotated[ScanFormat, typer.Option("--format", "-f", help="Report format")] = ScanFormat.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here")] = None,
     error_code: Annotated[str | None, typer.Option("--error-code", help="The backup job's error code")] = None,

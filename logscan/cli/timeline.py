@@ -20,7 +20,7 @@ class TimelineFormat(str, Enum):
 
 
 def timeline(
-    path: Annotated[Path, typer.Argument(help="Bundle: folder, .zip or .tar.gz")],
+    path: Annotated[str, typer.Argument(help="Bundle folder, archive, single log file, or - for standard input")],
     format: Annotated[TimelineFormat, typer.Option("--format", "-f", help="Output format")] = TimelineFormat.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout")] = None,
     since: Annotated[str | None, typer.Option(help="Only events at or after this UTC time")] = None,

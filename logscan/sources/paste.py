@@ -32,7 +32,7 @@ KNOWN_COMMANDS = (
 PROMPT = (
     r"^[ \t]*(?:"
     r"(?:\[[^\]\n]+\]:[ \t]*)?PS [^>\n]*>[ \t]?(?P<ps>\S.*)"
-    r"|[A-Za-z]:\\[^>\n]*>[ \t]?(?P<win>\S.*)"
+    rf"|[A-Za-z]:\\[^>\n]*>[ \t]?(?P<win>{KNOWN_COMMANDS}.*)"
     r"|[\w.-]+@[\w.-]+(?:[ \t]+|:)[^\n$#]*[$#][ \t]?(?P<user>\S.*)"
     rf"|[$#][ \t]?(?P<bare>{KNOWN_COMMANDS}.*)"
     r")$"
@@ -60,7 +60,10 @@ class Segment:
 
 def is_pasted(text: str) -> bool:
     """True when the text carries any paste wrapping (quote markers, fences, prompts, ...)."""
-    return MARKERS.search(text) is not None
+    if len(text) < 65536:
+        return MARKERS.search(text) is not None
+    # Big texts: the same search in polars' regex engine (Rust), which skips non-line-starts fast.
+    return bool(pl.Series([text]).str.contains(MARKERS.pattern).item())
 
 
 def clean(text: str) -> str:
@@ -117,10 +120,13 @@ def segments(
     Prompt lines belong to no part. Texts of more than ``max_blocks`` blocks are split at
     prompts only (a real log, not a paste).
     """
+    pasted = is_pasted(text)
+    if not pasted and sniff is None:
+        return [Segment(text)]
     parts: list[Segment] = []
     start, cmd, line_no, pos = 0, None, 0, 0
     lines = text.split("\n")
-    if is_pasted(text):
+    if pasted:
         for m in _PROMPT_LINES.finditer(text):
             line_no += text.count("\n", pos, m.start())
             pos = m.start()
