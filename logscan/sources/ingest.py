@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ..errors import IngestError
+from ..errors import BundleError, IngestError
 from ..frames import EVENT_SCHEMA, FACT_SCHEMA, INGEST_ERROR_SCHEMA, TimeBasis, concat, empty
 from ..io import redact
 from ..io.bundle import Bundle, Limits
@@ -108,6 +108,10 @@ def load_bundle(bundle: Bundle, *, path: str = "", platform: str | None = None) 
             collect(*pending.popleft())
         errors.extend(bundle.errors)
         name = bundle.name
+    if bundle.single and not files_per_source:
+        # One file that no kind claims: say what it looks like rather than report nothing.
+        what = next((f.get("what") for f in files if f.get("what")), None) or next((e["detail"] for e in errors), "nothing readable")
+        raise BundleError(f"{bundle.root.name}: not a folder, archive or log file logscan recognises ({what})")
 
     ev = _order(concat(events, EVENT_SCHEMA))
     ev = redact.events(ev)

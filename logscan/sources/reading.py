@@ -28,6 +28,10 @@ GZ_RE = re.compile(r"\.gz$", re.IGNORECASE)
 SNIFF_RE = re.compile(
     r"(\.(xml|csv|txt|evtx|evt|log|tsv|json|out|status|md|text)([._~-][^/.]*){0,2}$)|(^|/)[^/.]+$", re.IGNORECASE
 )
+#: Files of a bundle never read by content: the agent log collector's own log (``results.txt``
+#: at the root of ``waagent -collect-logs`` zips) is written in the agent's format but tells
+#: what was collected, not what the agent did.
+NOT_BY_CONTENT = re.compile(r"^(?:[^/]+/)?(?:logcollector/)?results\.txt$", re.IGNORECASE)
 #: Sources whose files are structured (XML, JSON, INI, binary): never paste-cleaned or split.
 STRUCTURED = frozenset(
     {"evtx", "agent_state", "ext_status", "win_agent_config", "win_aggregate_status", "win_ext_status",
@@ -61,7 +65,7 @@ def prepare(bundle: Bundle, member: Member) -> Read:
     out = Read()
     logical = GZ_RE.sub("", member.path)
     spec = spec_for(logical)
-    if spec is None and not bundle.single and not (SNIFF_RE.search(logical) and 0 < member.size < 2 * 1024**3):
+    if spec is None and not bundle.single and (NOT_BY_CONTENT.search(logical) or not (SNIFF_RE.search(logical) and 0 < member.size < 2 * 1024**3)):
         return out
     source_name = spec.name if spec else None
     try:
