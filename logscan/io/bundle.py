@@ -204,11 +204,18 @@ class Bundle:
         if data is not None:
             if data.startswith(b"\x1f\x8b") and not name.lower().endswith(".gz"):
                 name += ".gz"
-            return Member(name, name, len(data), lambda: data)
+            return Member(name, name, len(data), lambda: self._held(data, name))
         st = self.root.stat()
         if data is None and not name.lower().endswith(".gz") and _starts_with(self.root, b"\x1f\x8b"):
             name += ".gz"
         return Member(name, name, st.st_size, lambda: self._read_file(self.root, name, st), st.st_mtime)
+
+    def _held(self, data: bytes, name: str) -> bytes:
+        """Bytes of a stream, held in memory: past the per-file limit they are not read."""
+        limit = self.limits.max_member_bytes
+        if len(data) > limit:
+            raise IngestError("too-large", f"larger than the {limit:,}-byte limit per file", file=name)
+        return data
 
     def _expand(self, members: Iterator[Member], depth: int) -> Iterator[Member]:
         for m in members:

@@ -117,7 +117,7 @@ def _text(out: Read, bundle: Bundle, member: Member, logical: str, spec: SourceS
         detail = f"read as {decoded.encoding}; " + "; ".join(decoded.notes)
         out.errors.append({"file": member.display, "source": spec.name if spec else None, "kind": "decoded", "detail": detail, "line": None})
     recognised = 0
-    for part in parts:
+    for part in map(_trim, parts):
         by = "name"
         kind = sniff.command_kind(part.command) if part.command else None
         if kind is not None:
@@ -150,6 +150,14 @@ def _text(out: Read, bundle: Bundle, member: Member, logical: str, spec: SourceS
     # unrecognised only when no part of it was.
     out.unrecognised = recognised == 0
     return out
+
+
+def _trim(part: paste.Segment) -> paste.Segment:
+    """A part without its leading blank lines (left by fences and prompts), counted in ``first``."""
+    m = re.match(r"(?:[ \t]*\n)+", part.text)
+    if not m:
+        return part
+    return paste.Segment(part.text[m.end() :], part.first + m.group(0).count("\n"), part.command, part.kind)
 
 
 def _one(out: Read, spec: SourceSpec, src: SourceFile, by: str) -> Read:
