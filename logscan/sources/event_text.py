@@ -143,9 +143,10 @@ def parse_friendly_xml(text: str, f: SourceFile) -> Parsed:
     fixed = re.sub(r"(?m)^([ \t]*)- (?=<)", r"\1", text)
     fixed = re.sub(r"""xmlns=(["'])\s*(\S+?)\s*\1""", r"xmlns=\1\2\1", fixed)
     errors: list[dict] = []
-    if fixed.count("<Event") > fixed.count("</Event>"):
+    opens = [m.start() for m in re.finditer(r"<Event[\s>]", fixed)]
+    if len(opens) > fixed.count("</Event>"):
         errors.append({"kind": "truncated", "detail": "the pasted event XML stops mid-element; closed where it ends", "line": None})
-        start = fixed.rfind("<Event")
+        start = opens[-1]
         fixed = fixed[:start] + _close_open_elements(fixed[start:])
     parsed = parse_xml(fixed, f)
     parsed.errors[:0] = errors
