@@ -26,6 +26,7 @@ import posixpath
 import re
 import stat
 import sys
+import time
 import tarfile
 import zipfile
 import zlib
@@ -204,7 +205,9 @@ class Bundle:
         if data is not None:
             if data.startswith(b"\x1f\x8b") and not name.lower().endswith(".gz"):
                 name += ".gz"
-            return Member(name, name, len(data), lambda: self._held(data, name))
+            # Text piped in now was saved now: its time is the anchor for year-less stamps
+            # (syslog), as a file's mtime is.
+            return Member(name, name, len(data), lambda: self._held(data, name), time.time())
         st = self.root.stat()
         if data is None and not name.lower().endswith(".gz") and _starts_with(self.root, b"\x1f\x8b"):
             name += ".gz"
