@@ -26,8 +26,8 @@ import posixpath
 import re
 import stat
 import sys
-import time
 import tarfile
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
