@@ -21,7 +21,7 @@ class ScanFormat(str, Enum):
 
 
 def scan(
-    path: Annotated[Path | None, typer.Argument(help="Bundle: folder, .zip or .tar.gz")] = None,
+    path: Annotated[str | None, typer.Argument(help="Bundle folder, archive, single log file, or - for standard input")] = None,
     format: Annotated[ScanFormat | None, typer.Option("--format", "-f", help="Report format [default: from -o's extension, else table]")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here (- for standard output)")] = None,
     error_code: Annotated[str | None, typer.Option("--error-code", help="The backup job's error code")] = None,

@@ -20,7 +20,7 @@ class TimelineFormat(str, Enum):
 
 
 def timeline(
-    path: Annotated[Path, typer.Argument(help="Bundle: folder, .zip, .tar.gz or .tar.xz")],
+    path: Annotated[str, typer.Argument(help="Bundle folder, archive, single log file, or - for standard input")],
     format: Annotated[
         TimelineFormat | None, typer.Option("--format", "-f", help="Output format [default: from -o's extension, else table]")
     ] = None,

@@ -1,4 +1,9 @@
-"""Open a collected bundle (folder, .zip, .tar.gz/.tgz/.tar) safely and list its files.
+"""Open a collected bundle (folder, archive, single file or standard input) safely.
+
+A bundle is a folder, an archive (zip, tar, tar.gz/tgz, tar.xz, tar.bz2, recognised by content
+when the name does not tell), or one file on its own (plain, ``.gz`` or ``.evtx``) or standard
+input: those are one-file bundles whose member keeps its own name, and :mod:`ingest
+<logscan.sources.ingest>` decides by content what the file is.
 
 Nothing is ever extracted to disk: members are read into memory one at a time, with limits
 on size, compression ratio, member count and archive nesting. Archives found *inside* a
@@ -20,16 +25,21 @@ import os
 import posixpath
 import re
 import stat
+import sys
 import tarfile
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import BundleError, IngestError
 
-ARCHIVE_RE = re.compile(r"\.(zip|tar\.gz|tgz|tar)$", re.IGNORECASE)
+ARCHIVE_RE = re.compile(r"\.(zip|tar\.gz|tgz|tar|tar\.xz|txz|tar\.bz2|tbz2?)$", re.IGNORECASE)
+#: The name a standard-input bundle goes by.
+STDIN_NAME = "stdin"
 
 
 @dataclass(frozen=True)
@@ -103,14 +113,46 @@ class Bundle:
         self._seen: dict[str, int] = {}
 
     # -- opening ---------------------------------------------------------------------------
+    #: True when the bundle is one file (a file given on its own, or standard input).
+    single = False
+    _single_data: bytes | None = None
+
     @classmethod
     def open(cls, path: str | os.PathLike, limits: Limits | None = None) -> Bundle:
+        """A folder, an archive (by name or content) or a single file; ``-`` is standard input."""
+        if str(path) == "-":
+            return cls.from_stream(sys.stdin.buffer, limits)
         p = Path(path)
         if not p.exists():
             raise BundleError(f"{p}: no such file or folder")
-        if not (p.is_dir() or ARCHIVE_RE.search(p.name) or zipfile.is_zipfile(p) or _is_tar(p)):
-            raise BundleError(f"{p}: not a folder, .zip, .tar.gz/.tgz or .tar bundle")
-        return cls(p, limits)
+        if p.is_dir() or ARCHIVE_RE.search(p.name) or zipfile.is_zipfile(p) or _is_tar(p):
+            return cls(p, limits)
+        if not p.is_file():
+            raise BundleError(f"{p}: not a folder, archive or regular file")
+        b = cls(p, limits)
+        b.single = True
+        return b
+
+    @classmethod
+    def from_stream(cls, stream: BinaryIO, limits: Limits | None = None, name: str = STDIN_NAME) -> Bundle:
+        """Standard input (or any stream) as a bundle: an archive when its bytes are one, else
+        one file. At most ``max_member_bytes`` are read; an empty stream is an error."""
+        lim = limits or Limits()
+        data = stream.read(lim.max_member_bytes + 1)
+        if not data:
+            raise BundleError(f"{name}: standard input is empty (pipe a log, a paste or an archive into `-`)")
+        return cls.from_bytes(data, lim, name)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, limits: Limits | None = None, name: str = STDIN_NAME) -> Bundle:
+        """Bytes held in memory as a bundle (see :meth:`from_stream`)."""
+        b = cls(Path(name), limits)
+        b._single_data = data
+        if _bytes_are_archive(data):
+            b.single = False
+        else:
+            b.single = True
+        return b
 
     def __enter__(self) -> Bundle:
         return self
@@ -124,8 +166,10 @@ class Bundle:
                 c()
         self._closers.clear()
 
-    def _open_root(self) -> io.BufferedReader:
+    def _open_root(self) -> io.IOBase:
         # Closed by close() through _closers (the archive stays open while members are read).
+        if self._single_data is not None:
+            return io.BytesIO(self._single_data)
         return open(self.root, "rb")
 
     def error(self, file: str | None, kind: str, detail: str) -> None:
@@ -134,7 +178,9 @@ class Bundle:
     # -- listing ---------------------------------------------------------------------------
     def members(self) -> Iterator[Member]:
         """Every readable file, archives inside the bundle opened in place."""
-        if self.root.is_dir():
+        if self.single:
+            top = iter([self._single_member()])
+        elif self._single_data is None and self.root.is_dir():
             top = self._folder_members(self.root)
         else:
             # The top-level archive is streamed from disk, never loaded whole.
@@ -151,6 +197,28 @@ class Bundle:
             else:
                 self._seen[key] = 1
             yield m
+
+    def _single_member(self) -> Member:
+        """The one file of a one-file bundle, under its own name (``.gz`` kept for gunzip)."""
+        name = _printable(self.root.name) or STDIN_NAME
+        data = self._single_data
+        if data is not None:
+            if data.startswith(b"\x1f\x8b") and not name.lower().endswith(".gz"):
+                name += ".gz"
+            # Text piped in now was saved now: its time is the anchor for year-less stamps
+            # (syslog), as a file's mtime is.
+            return Member(name, name, len(data), lambda: self._held(data, name), time.time())
+        st = self.root.stat()
+        if data is None and not name.lower().endswith(".gz") and _starts_with(self.root, b"\x1f\x8b"):
+            name += ".gz"
+        return Member(name, name, st.st_size, lambda: self._read_file(self.root, name, st), st.st_mtime)
+
+    def _held(self, data: bytes, name: str) -> bytes:
+        """Bytes of a stream, held in memory: past the per-file limit they are not read."""
+        limit = self.limits.max_member_bytes
+        if len(data) > limit:
+            raise IngestError("too-large", f"larger than the {limit:,}-byte limit per file", file=name)
+        return data
 
     def _expand(self, members: Iterator[Member], depth: int) -> Iterator[Member]:
         for m in members:
@@ -237,7 +305,7 @@ class Bundle:
             return
         self._closers.append(fh.close)
         try:
-            if lower.endswith(".zip") or (top and zipfile.is_zipfile(fh)):
+            if lower.endswith(".zip") or ((top or not _tar_name(lower)) and zipfile.is_zipfile(fh)):
                 fh.seek(0)
                 yield from self._zip_members(fh, logical, display_prefix)
             else:
@@ -357,6 +425,29 @@ def _inside(target: Path, root: Path) -> bool:
         target.relative_to(root)
         return True
     except ValueError:
+        return False
+
+
+def _tar_name(lower: str) -> bool:
+    return bool(re.search(r"\.(tar|tgz|txz|tbz2?)(\.\w+)?$", lower))
+
+
+def _starts_with(p: Path, magic: bytes) -> bool:
+    try:
+        with open(p, "rb") as fh:
+            return fh.read(len(magic)) == magic
+    except OSError:
+        return False
+
+
+def _bytes_are_archive(data: bytes) -> bool:
+    """Zip, or tar (plain, gzip, xz or bzip2 compressed), told by content."""
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        return True
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tf:
+            return tf.next() is not None
+    except (tarfile.TarError, EOFError, OSError, ValueError, zlib.error):
         return False
 
 

@@ -214,3 +214,37 @@ def is_probably_binary(data: bytes) -> bool:
         return False  # only NULs: an unwritten file, not a binary one
     ctrl = len(body.translate(None, _TEXT_BYTES))
     return ctrl > 0.04 * len(body)
+
+
+#: Magic numbers of the binary kinds people attach by mistake, for "what was this file".
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"ElfFile\0", "Windows event log (.evtx)"),
+    (b"PK\x03\x04", "zip archive"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"\xfd7zXZ\0", "xz data"),
+    (b"BZh", "bzip2 data"),
+    (b"%PDF", "PDF document"),
+    (b"\x89PNG", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF8", "GIF image"),
+    (b"\x7fELF", "ELF executable"),
+    (b"MZ", "Windows executable"),
+    (b"\xd0\xcf\x11\xe0", "Microsoft Office (OLE) document"),
+    (b"SQLite format 3", "SQLite database"),
+)
+
+
+def describe_head(data: bytes, width: int = 60) -> str:
+    """A short description of what the first bytes are, for files no parser recognised:
+    a known binary kind by its magic number, else binary, else the first text line."""
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            return what
+    if not data:
+        return "empty"
+    if is_probably_binary(data[:4096]):
+        return f"binary data ({len(data):,} bytes)"
+    text = decode(data[:4096]).text.strip()
+    first = text.split("\n", 1)[0].strip()
+    first = first if len(first) <= width else first[: width - 1] + "…"
+    return f'text: "{first}"' if first else "blank text"

@@ -19,7 +19,8 @@ the formats read here:
     ``Get-WinEvent | Export-Csv``: an optional ``#TYPE …EventLogRecord`` line, then quoted
     ``EventLogRecord`` properties read by header name.
 
-Exports carry the *rendered* message (the .evtx does not), so ``message`` is the description
+Pasted forms (copy details in any language, friendly-view XML, PowerShell tables, bare
+descriptions) are read by :mod:`event_text`. Exports carry the *rendered* message (the .evtx does not), so ``message`` is the description
 as exported. Text/CSV exports have no EventData, record id or channel; those stay null.
 Dates: with ``Z`` or an offset they are UTC; the localized wall-clock dates of CSV/text
 exports have no zone and are read as UTC, marked ``local-assumed-utc``. The date order
@@ -38,6 +39,7 @@ from defusedxml import ElementTree as SafeET
 from ..errors import IngestError
 from ..frames import EVENT_SCHEMA, TimeBasis, conform, empty, normalise_level
 from ..io.textio import decode
+from . import event_text
 from .base import Parsed, SourceFile, SourceSpec, build_records, finish_events, lines_frame, utc
 
 NAME = "event_export"
@@ -91,6 +93,9 @@ def detect(text: str) -> str | None:
         return None
     if re.match(r"Event\[\d+\]:", head) or re.match(r"Log Name:[ \t]", head):
         return "wevtutil-text"
+    form = event_text.detect(head)
+    if form in ("copy-details", "friendly-xml", "table"):
+        return form
     if GET_WINEVENT.match(head):
         return "get-winevent-csv"
     first, _, rest = head.partition("\n")
@@ -106,14 +111,14 @@ def detect(text: str) -> str | None:
     row = re.match(EV_ROW, second)
     if row and len(re.split(r"[,\t]", first)) in (5, 6):  # localized header we do not know by name
         return "ev-tsv" if row.group("sep") == "\t" else "ev-csv"
-    return None
+    return form  # "description" (clues only) or None
 
 
 def sniff(head: bytes) -> bool:
     """Claim a file whose first bytes (any encoding textio reads) look like an event export."""
     if head.startswith(b"ElfFile\0"):
         return False
-    return detect(decode(head).text) is not None
+    return detect(decode(head).text) not in (None, "description")
 
 
 # ---------------------------------------------------------------------------------------
@@ -272,44 +277,9 @@ def parse_xml(text: str, f: SourceFile) -> Parsed:
     ).list.drop_nulls().list.join("; ").str.replace_all(r"\s+", " ").str.strip_chars()
     built = pl.when(parts.fill_null("") == "").then(head).otherwise(head + ": " + parts)
     df = df.with_columns(message=pl.coalesce(pl.col("_rendered").str.strip_chars(), built))
+    # Evidence quotes provider, id, level and message: never the raw XML or <Binary> hex.
+    df = df.with_columns(text=pl.concat_str([head, pl.col("level").fill_null("-"), pl.col("message")], separator=" | "))
     return Parsed(events=_finish(df, f), errors=errors)
-
-
-# ---------------------------------------------------------------------------------------
-# wevtutil /f:text and "Copy details as text"
-# ---------------------------------------------------------------------------------------
-
-TEXT_LABELS = {
-    "channel": "Log Name",
-    "provider": "Source",
-    "_date": "Date",
-    "_event_id": "Event ID",
-    "_level": "Level",
-    "computer": "Computer",
-}
-
-
-def parse_text(text: str, f: SourceFile) -> Parsed:
-    """``Event[N]:`` / ``Log Name:`` blocks → one record each; labels read with anchored regexes."""
-    df = lines_frame(text).with_columns(is_header=pl.col("raw").str.contains(r"^(?:Event\[\d+\]:|Log Name:[ \t])"))
-    rec = build_records(df)
-    rec = rec.filter(pl.col("text").str.contains(r"^(?:Event\[\d+\]:|Log Name:)"))
-    cols = [
-        pl.col("text").str.extract(rf"(?m)^[ \t]*{re.escape(label)}:[ \t]*(.*?)[ \t]*$", 1).alias(key)
-        for key, label in TEXT_LABELS.items()
-    ]
-    rec = rec.with_columns(cols)
-    desc = pl.col("text").str.extract(r"(?s)\n[ \t]*Description:[ \t]*\r?\n?(.*)$", 1)
-    # "Copy details as text" may append the event's XML after the description.
-    desc = desc.str.replace(r"(?s)\n[ \t]*Event Xml:.*$", "").str.strip_chars()
-    rec = rec.with_columns(
-        message=desc,
-        event_id=pl.col("_event_id").str.extract(r"^(\d+)", 1).cast(pl.Int64, strict=False) & 0xFFFF,
-        level=_level(pl.col("_level")),
-        channel=pl.col("channel").replace("", None),
-    )
-    rec = rec.with_columns(*_times(pl.col("_date"), rec, "_date"))
-    return Parsed(events=_finish(rec, f))
 
 
 # ---------------------------------------------------------------------------------------
@@ -432,7 +402,9 @@ def parse(f: SourceFile) -> Parsed:
     if kind == "xml":
         return parse_xml(text, f)
     if kind == "wevtutil-text":
-        return parse_text(text, f)
+        return event_text.parse("copy-details", text, f)
+    if kind in ("copy-details", "friendly-xml", "table", "description"):
+        return event_text.parse(kind, text, f)
     if kind in ("ev-csv", "ev-tsv"):
         return parse_ev_csv(text, f, "\t" if kind == "ev-tsv" else ",")
     if kind == "get-winevent-csv":

@@ -9,7 +9,6 @@ path: read, gunzip if needed, pick a parser, parse; anything that fails becomes 
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,14 +16,12 @@ from pathlib import Path
 
 import polars as pl
 
-from ..errors import IngestError
+from ..errors import BundleError, IngestError
 from ..frames import EVENT_SCHEMA, FACT_SCHEMA, INGEST_ERROR_SCHEMA, TimeBasis, concat, empty
 from ..io import redact
-from ..io.bundle import Bundle, Limits, Member
-from ..io.textio import gunzip, is_probably_binary
-from . import Parsed, SourceFile, SourceSpec, registry, spec_for
-
-GZ_RE = re.compile(r"\.gz$", re.IGNORECASE)
+from ..io.bundle import Bundle, Limits
+from . import Parsed, SourceFile, SourceSpec, reading, registry
+from .reading import Job
 
 
 @dataclass
@@ -56,54 +53,68 @@ class LoadedBundle:
 
 
 def load(path: str | os.PathLike | Bundle, *, limits: Limits | None = None, platform: str | None = None) -> LoadedBundle:
-    """Read the bundle at ``path`` (folder, .zip, .tar.gz, or an open ``Bundle``) into frames.
+    """Read the bundle at ``path`` into frames: a folder, an archive, a single file (its kind
+    found by content), ``-`` for standard input, or an already open ``Bundle`` (``scan --live``).
 
     >>> b = load("samples/linux-healthy")          # doctest: +SKIP
     >>> b.events.select("time", "level", "message").head()  # doctest: +SKIP
     """
+    if isinstance(path, Bundle):
+        with path as bundle:
+            return load_bundle(bundle, path=str(bundle.root), platform=platform)
+    with Bundle.open(path, limits) as bundle:
+        return load_bundle(bundle, path=str(path) if str(path) == "-" else str(Path(path)), platform=platform)
+
+
+def load_bundle(bundle: Bundle, *, path: str = "", platform: str | None = None) -> LoadedBundle:
+    """Read an opened :class:`Bundle` (see :func:`load`)."""
     events: list[pl.DataFrame] = []
     facts: list[pl.DataFrame] = []
     errors: list[dict] = []
-    seen: Counter[str] = Counter()
     files_per_source: Counter[str] = Counter()
     unrecognised: list[str] = []
+    files: list[dict] = []
     # Files are read one at a time (archives are not thread-safe) and parsed on a small
     # thread pool: parsing is polars work that releases the GIL, so the cores share the
     # files. At most a few files are in flight, which bounds memory; results are taken in
     # bundle order, so the output does not depend on timing.
     workers = _parse_workers()
-    opened = path if isinstance(path, Bundle) else Bundle.open(path, limits)  # Bundle: scan --live
-    with opened as bundle, ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque[tuple[Future, SourceSpec, Member]] = deque()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[tuple[Future, Job]] = deque()
 
-        def collect(fut: Future, spec: SourceSpec, member: Member) -> None:
+        def collect(fut: Future, job: Job) -> None:
             parsed, errs = fut.result()
             errors.extend(errs)
             if parsed is None:
                 return
+            shift = _shift(job.first)
             if parsed.events is not None and parsed.events.height:
-                events.append(parsed.events)
+                events.append(parsed.events.with_columns(shift) if job.first else parsed.events)
             if parsed.facts is not None and parsed.facts.height:
-                facts.append(parsed.facts)
+                facts.append(parsed.facts.with_columns(shift) if job.first else parsed.facts)
             for e in parsed.errors:
-                errors.append({"file": member.display, "source": spec.name, **e})
+                line = e.get("line")
+                errors.append({"file": job.src.display, "source": job.spec.name, **e, "line": line + job.first if line else line})
 
         for member in bundle.members():
-            spec, src, errs = _prepare(bundle, member)
-            errors.extend(errs)
-            if spec is None or src is None:
-                if spec is None and src is not None:
-                    unrecognised.append(member.display)
-                continue
-            seen[spec.name] += 1
-            files_per_source[spec.name] += 1
-            pending.append((pool.submit(_parse_one, spec, src, member.display), spec, member))
-            while len(pending) > workers:
-                collect(*pending.popleft())
+            read = reading.prepare(bundle, member)
+            errors.extend(read.errors)
+            files.extend(read.coverage)
+            if read.unrecognised:
+                unrecognised.append(member.display)
+            for job in read.jobs:
+                files_per_source[job.spec.name] += 1
+                pending.append((pool.submit(_parse_one, job.spec, job.src, job.src.display), job))
+                while len(pending) > workers:
+                    collect(*pending.popleft())
         while pending:
             collect(*pending.popleft())
         errors.extend(bundle.errors)
         name = bundle.name
+    if bundle.single and not files_per_source:
+        # One file that no kind claims: say what it looks like rather than report nothing.
+        what = next((f.get("what") for f in files if f.get("what")), None) or next((e["detail"] for e in errors), "nothing readable")
+        raise BundleError(f"{bundle.root.name}: not a folder, archive or log file logscan recognises ({what})")
 
     ev = _order(concat(events, EVENT_SCHEMA))
     ev = redact.events(ev)
@@ -111,8 +122,13 @@ def load(path: str | os.PathLike | Bundle, *, limits: Limits | None = None, plat
     err = pl.DataFrame(errors, schema=INGEST_ERROR_SCHEMA) if errors else empty(INGEST_ERROR_SCHEMA)
     err = err.with_columns(pl.col("detail").map_batches(redact.series, return_dtype=pl.String))
     cov = coverage(files_per_source, ev, platform or detect_platform(files_per_source), unrecognised)
-    where = str(path.root) if isinstance(path, Bundle) else str(Path(path))
-    return LoadedBundle(name=name, path=where, events=ev, facts=fa, ingest_errors=err, coverage=cov)
+    cov["files"] = files
+    return LoadedBundle(name=name, path=path or str(bundle.root), events=ev, facts=fa, ingest_errors=err, coverage=cov)
+
+
+def _shift(first: int) -> pl.Expr:
+    """Lines of a part of a pasted text, counted from the start of the whole text."""
+    return pl.col("line") + first
 
 
 def _parse_workers() -> int:
@@ -138,61 +154,6 @@ def _parse_one(spec: SourceSpec, src: SourceFile, display: str) -> tuple[Parsed 
             {"file": display, "source": spec.name, "kind": "decoded", "detail": f"read as {src.decoded.encoding}; " + "; ".join(src.decoded.notes), "line": None}
         )
     return parsed, errs
-
-
-def _prepare(bundle: Bundle, member: Member) -> tuple[SourceSpec | None, SourceFile | None, list[dict]]:
-    """Read a member, gunzip it if needed and pick its parser. Errors become rows."""
-    errs: list[dict] = []
-    logical = GZ_RE.sub("", member.path)
-    spec = spec_for(logical)
-    gz = logical != member.path
-    if spec is None and not _worth_sniffing(member):
-        return None, None, errs
-    try:
-        data = bundle.read(member)
-    except IngestError as exc:
-        errs.append(exc.as_row(member.display, spec.name if spec else None))
-        return None, None, errs
-    if gz:
-        # Stop at the size limit, and sooner for a bomb: past ratio_min_bytes a stream may not
-        # inflate more than max_ratio times its compressed size.
-        lim, packed = bundle.limits, len(data)
-        ratio_cap = max(lim.ratio_min_bytes, int(packed * lim.max_ratio))
-        data, err = gunzip(data, limit=min(lim.max_member_bytes, ratio_cap), name=member.display)
-        if err is not None and err.kind == "too-large" and ratio_cap < lim.max_member_bytes:
-            detail = f"gzip of {packed:,} bytes inflates past {ratio_cap:,} (more than {lim.max_ratio:g}x); not read"
-            errs.append({"file": member.display, "source": spec.name if spec else None, "kind": "bomb", "detail": detail, "line": None})
-            return None, None, errs
-        if err is not None:
-            errs.append(err.as_row(member.display, spec.name if spec else None))
-    if spec is None:
-        spec = spec_for(logical, data[:4096])
-        if spec is None:
-            return None, SourceFile(logical, member.display, b""), errs
-    if not data:
-        errs.append({"file": member.display, "source": spec.name, "kind": "empty", "detail": "file is empty", "line": None})
-        return None, None, errs
-    if spec.sniff is None and is_probably_binary(data) and not _binary_ok(spec):
-        errs.append(
-            {"file": member.display, "source": spec.name, "kind": "binary", "detail": "binary data where text was expected; not parsed", "line": None}
-        )
-        return None, None, errs
-    return spec, SourceFile(logical, member.display, data, member.mtime, bundle.name), errs
-
-
-def _binary_ok(spec: SourceSpec) -> bool:
-    return spec.name in {"evtx"}
-
-
-#: Names worth sniffing when no path pattern claims them: event-log kinds, also renamed or
-#: rotated copies (``System.evtx.bak``, ``app.xml.1``, ``Application.evtx_``). Anything else
-#: (binaries, images, scripts) is not read at all.
-SNIFF_RE = re.compile(r"\.(xml|csv|txt|evtx|evt|log|tsv)([._~-][^/.]*){0,2}$", re.IGNORECASE)
-
-
-def _worth_sniffing(member: Member) -> bool:
-    """Files no path pattern claims are sniffed only when they could be event-log exports."""
-    return bool(SNIFF_RE.search(member.path)) and 0 < member.size < 2 * 1024**3
 
 
 def _order(ev: pl.DataFrame) -> pl.DataFrame:

@@ -40,10 +40,13 @@ RELEVANT = (
     r"|Azure Linux Agent|System is (?:powering down|rebooting|halting)|Power key pressed"
     r"|Reached target (?:Power-Off|Reboot|System Power Off|System Reboot|System Halt)|shutting down for system"
 )
+# Pasted copies lose parts: a one-digit seconds field ("02:00:2"), the host ("Nov  2 02:00:29
+# python: ..."), or date and host both ("waagent[741]: ..."): each still reads as a line.
 RFC3164 = (
-    r"^(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<hms>\d{2}:\d{2}:\d{2})(?:\.\d+)? "
-    r"(?P<host>\S+) (?P<proc>[^\s:\[]+)(?:\[(?P<pid>\d+)\])?: ?(?P<msg>.*)$"
+    r"^(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<hms>\d{2}:\d{2}:\d{1,2})(?:\.\d+)? "
+    r"(?:(?P<host>\S+) )??(?P<proc>[^\s:\[]+)(?:\[(?P<pid>\d+)\])?: ?(?P<msg>.*)$"
 )
+BARE = r"^(?P<bproc>waagent|python[\d.]*|WALinuxAgent|systemd)\[(?P<bpid>\d+)\]: ?(?P<bmsg>.*)$"
 RFC3339 = (
     r"^(?P<iso>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?P<tz>Z|[+-]\d{2}:?\d{2})? "
     r"(?P<ihost>\S+) (?P<iproc>[^\s:\[]+)(?:\[(?P<ipid>\d+)\])?: ?(?P<imsg>.*)$"
@@ -119,10 +122,10 @@ def parse(f: SourceFile) -> Parsed:
     df = all_lines.filter(pl.col("raw").str.contains(RELEVANT))
     df = extract(df, "raw", RFC3164, mask=pl.col("raw").str.contains(r"^[A-Z][a-z]{2} "))
     df = extract(df, "raw", RFC3339, mask=pl.col("mon").is_null() & pl.col("raw").str.contains(r"^\d{4}-"))
+    df = extract(df, "raw", BARE, mask=pl.col("mon").is_null() & pl.col("iso").is_null())
     df = _with_years(f, df, all_lines)
-    norm = pl.concat_str(
-        [pl.col("year").cast(pl.String), pl.col("mon"), pl.col("day").str.zfill(2), pl.col("hms")], separator=" "
-    )
+    hms = pl.col("hms").str.replace(r":(\d)$", ":0$1")
+    norm = pl.concat_str([pl.col("year").cast(pl.String), pl.col("mon"), pl.col("day").str.zfill(2), hms], separator=" ")
     tz = pl.col("tz").str.replace("Z", "+00:00").str.replace(":", "")
     aware = pl.concat_str([pl.col("iso"), tz]).str.strptime(UTC_DT, "%Y-%m-%dT%H:%M:%S%.f%z", strict=False)
     rfc3164, rfc3339 = pl.col("mon").is_not_null(), pl.col("iso").is_not_null()
@@ -135,8 +138,8 @@ def parse(f: SourceFile) -> Parsed:
             pl.when(pl.col("tz").is_not_null()).then(aware.dt.convert_time_zone("UTC")),
             utc(parse_times(pl.col("iso"), ["%Y-%m-%dT%H:%M:%S%.f"])),
         ),
-        process=pl.coalesce("proc", "iproc"),
-        message=pl.coalesce("msg", "imsg", "raw"),
+        process=pl.coalesce("proc", "iproc", "bproc"),
+        message=pl.coalesce("msg", "imsg", "bmsg", "raw"),
         text=pl.col("raw"),
         line=pl.col("idx") + 1,
     )
@@ -162,9 +165,12 @@ SPEC = SourceSpec(
     patterns=(
         r"(^|/)var/log/(messages|syslog)(\.\d+|-\d{8})?$",
         r"(^|/)truncated_+var_log_(messages|syslog)(\.\d+|-\d{8})?$",
+        # journal copies: sosreport's logs plugin, and saved "journalctl -u waagent" output
+        r"(^|/)sos_commands/logs/journalctl[^/]*$",
+        r"(^|/)journalctl[-_ ][^/]*$",
     ),
     parse=parse,
-    description="syslog / messages, lines about the agent, extensions, WireServer, DHCP, firewall, freeze",
+    description="syslog / messages / journal copies, lines about the agent, extensions, WireServer, DHCP, firewall, freeze",
     platform="linux",
     priority=30,
     example_path="var/log/syslog",

@@ -47,6 +47,9 @@ OLD = (
 )
 # waagent 2.0.x and HandlerUtil extension lines: local time, seconds, level glued on.
 V20 = r"^(?P<ts_20>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2})\s(?:(?P<lvl_20>ERROR|WARNING):)?(?P<msg_20>.*)$"
+# Pasted lines whose timestamp was removed: the level (glued "ERROR:" of 2.0, or the level and
+# its process/extension tag) still opens a record, which then has no time of its own.
+BARE = r"^(?:(?P<lvl_bare>VERBOSE|INFO|WARNING|ERROR) (?P<prefix_bare>Daemon|ExtHandler|\[[^\]]+\])\s|(?P<lvl_glued>ERROR|WARNING):)(?P<msg_bare>.*)$"
 # Lines copied out of syslog/journal: strip the wrapper, then try the formats above.
 SYSLOG = (
     r"^(?:[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{1,2}|\d{4}-\d{2}-\d{2}T\S+)\s+(?:\S+\s+)??"
@@ -70,7 +73,10 @@ def _head(rx: str, msg: str) -> str:
 # "NEW, else OLD, else V20" exactly as §1.6 says. The message group ``(.*)$`` of each era always
 # matches the rest of a line (lines hold no "\n"), so it is left out: the regex engine then
 # captures only the short header, and the message is the line with the header stripped.
-HEADER = "^(?P<head>(?:" + _head(NEW, "msg_new") + ")|(?:" + _head(OLD, "msg_old") + ")|(?:" + _head(V20, "msg_20") + "))"
+HEADER = (
+    "^(?P<head>(?:" + _head(NEW, "msg_new") + ")|(?:" + _head(OLD, "msg_old") + ")|(?:" + _head(V20, "msg_20") + ")|(?:"
+    + _head(BARE, "msg_bare") + "))"
+)
 _HEADER_GROUPS = [n for n in re.compile(HEADER).groupindex if n != "head"]
 
 
@@ -100,8 +106,8 @@ def parse_agent_log(df: pl.DataFrame) -> pl.DataFrame:
         ),
         time_basis=pl.when(new).then(pl.lit(TimeBasis.UTC)).when(old | v20).then(pl.lit(TimeBasis.LOCAL_ASSUMED_UTC)),
         # The regexes admit only the canonical spellings, so normalise_level would be a no-op.
-        level=pl.coalesce("lvl_new", "lvl_old", pl.when(v20).then(pl.coalesce("lvl_20", pl.lit("INFO")))),
-        prefix=pl.coalesce("prefix_new", "prefix_old"),
+        level=pl.coalesce("lvl_new", "lvl_old", pl.when(v20).then(pl.coalesce("lvl_20", pl.lit("INFO"))), "lvl_bare", "lvl_glued"),
+        prefix=pl.coalesce("prefix_new", "prefix_old", "prefix_bare"),
         message=pl.col("body").str.strip_prefix(pl.col("_head")),
     ).drop("_h", "_head")
     # 2.2.46 lines have the prefix where 2.2.47+ has the thread: a lone Daemon/ExtHandler token

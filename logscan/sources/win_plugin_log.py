@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from . import win_handler_log
 from ._structured import plugin_from_path
 from .base import Parsed, SourceFile, SourceSpec, finish_events
 from .waappagent_log import agent_records
@@ -24,7 +25,10 @@ VMSNAPSHOT = "Microsoft.Azure.RecoveryServices.VMSnapshot"
 def _parse(f: SourceFile, source: str, default_ext: str | None, process: str | None) -> Parsed:
     ext, ver = plugin_from_path(f.path)
     ext = ext or default_ext
-    rec = agent_records(f.text, generic=True, keyword_levels=True)
+    text = f.text
+    # Handler forms (CommandExecution blocks, tab-separated, DSC, CustomScript) have their own
+    # reader; anything else is read by the generic one.
+    rec = win_handler_log.records(text) if win_handler_log.handles(text) else agent_records(text, generic=True, keyword_levels=True)
     # The folder names the extension the file belongs to; it beats a name seen in a message.
     rec = rec.with_columns(
         extension=pl.lit(ext, pl.String) if ext else pl.col("extension"),
@@ -46,6 +50,8 @@ SPEC = SourceSpec(
     name="win_plugin_log",
     patterns=(
         r"(^|/)Logs/Plugins/[^/]+/[^/]+/(?:[^/]+/)*[^/]+\.log(\.\d+)?$",
+        # DSC handler logs carry a date instead of .log (DscExtensionHandler.0.20180622-063515).
+        r"(^|/)Logs/Plugins/[^/]+/[^/]+/DscExtensionHandler[^/]*$",
         # Bundles that drop the Logs/ level (layout of CollectGuestLogs zips unverified).
         r"(^|/)Plugins/[^/]+/\d[^/]*/(CommandExecution[^/]*|Install|Update|Heartbeat|Enable|Disable|Uninstall)\.log$",
     ),

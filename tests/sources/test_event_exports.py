@@ -47,7 +47,8 @@ def test_event_viewer_xml_utf16_with_rendering_info() -> None:
     assert ae["time"] == datetime(2016, 8, 18, 20, 11, 24, tzinfo=timezone.utc) and ae["time_basis"] == "utc"
     assert [d["value"] for d in ae["data"]] == ["IaaSBcdrExtension.exe", "1.0.0.0", "", "KERNELBASE.dll"]
     assert ae["message"].startswith("Faulting application name: IaaSBcdrExtension.exe") and "\nFaulting module" in ae["message"]
-    assert ae["line"] == 2 and ae["text"].startswith("<Event xmlns=")
+    # Evidence is provider, id, level and message, never the raw XML.
+    assert ae["line"] == 2 and ae["text"].startswith("Application Error 1000 | ERROR | Faulting application") and "<" not in ae["text"]
     assert dtc["event_id"] == 4202 and dtc["data"] == [{"name": "param1", "value": "a & b"}, {"name": "param2", "value": ""}]
     assert dtc["message"] == "Microsoft-Windows-MSDTC 2 4202: param1=a & b"  # no RenderingInfo: built from data
     assert dtc["time"].microsecond == 500000
