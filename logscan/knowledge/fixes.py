@@ -27,8 +27,8 @@ from ._yaml import where
 STEP_PLATFORMS = ("linux", "windows", "any")
 #: Platforms a VM can be found to have (facts.identity.Identity.platform).
 VM_PLATFORMS = ("linux", "windows", "mixed", "unknown")
-#: ``{name}`` or ``{svc:action}`` in a command.
-PLACEHOLDER = re.compile(r"\{(\w+)(?::(\w+))?\}")
+#: ``{name}`` or ``{svc:action}`` in a command (not curl's ``%{http_code}``).
+PLACEHOLDER = re.compile(r"(?<!%)\{(\w+)(?::(\w+))?\}")
 #: Placeholders a distribution row can fill (``svc`` takes an action: ``{svc:restart}``).
 PLACEHOLDERS = ("service", "package", "conf", "install", "upgrade", "svc")
 #: Words that mean a step removes a protection or deletes state: such a step needs ``undo``.
