@@ -48,6 +48,7 @@ from .fixes import (
     FixStep,
     LabelledCommand,
     StepSpec,
+    distro_key,
     parse_distros,
     parse_steps,
     render_fix_text,
@@ -162,6 +163,12 @@ class Knowledge:
         if cause is None:
             raise KeyError(cause_id)
         return resolve_steps(cause.fix, platform, distro, self.distros)
+
+    def distro_key(self, family: str | None, os_name: str | None) -> str | None:
+        """The distribution to pass to :meth:`fix_steps` for ``Identity.distro`` and
+        ``Identity.os_name``: ``ubuntu`` / ``debian-os`` when the OS name says which, else
+        the family (whose distributions then each get their labelled command)."""
+        return distro_key(family, os_name, self.distros)
 
     def threshold(self, threshold_id: str) -> Threshold | None:
         """The threshold / mapping / list ``threshold_id`` of thresholds.yaml, or None."""

@@ -266,15 +266,28 @@ def parse_steps(value: Any, at: str, distros: dict[str, Distro]) -> tuple[StepSp
 
 
 def distros_for(distro: str | None, table: dict[str, Distro]) -> list[Distro]:
-    """The rows ``distro`` names: one distribution, every one of a family, or all when unknown."""
+    """The rows ``distro`` names: every one of a family (``debian`` = Ubuntu and Debian, as
+    facts/identity.py reports it), one distribution (``ubuntu``), or all when unknown."""
     if distro:
         low = distro.strip().lower()
-        if low in table:
-            return [table[low]]
         fam = [d for d in table.values() if d.family == low]
         if fam:
             return fam
+        if low in table:
+            return [table[low]]
     return list(table.values())
+
+
+def distro_key(family: str | None, os_name: str | None, table: dict[str, Distro]) -> str | None:
+    """The most specific row for a VM: the distribution of ``family`` whose label appears in
+    ``os_name`` ("Ubuntu 22.04" -> ``ubuntu``), else the family itself (or None)."""
+    if not family:
+        return None
+    low = (os_name or "").lower()
+    for d in table.values():
+        if d.family == family and any(part.strip() and part.strip() in low for part in d.label.lower().split("/")):
+            return d.key
+    return family
 
 
 def _commands(spec: StepSpec, rows: list[Distro]) -> tuple[LabelledCommand, ...]:
@@ -338,14 +351,15 @@ def render_fix_text(steps: list[FixStep]) -> str:
 
 __all__ = [
     "DESTRUCTIVE",
+    "PLACEHOLDER",
+    "STEP_PLATFORMS",
+    "VM_PLATFORMS",
     "Distro",
     "FixDataError",
     "FixStep",
     "LabelledCommand",
-    "PLACEHOLDER",
-    "STEP_PLATFORMS",
     "StepSpec",
-    "VM_PLATFORMS",
+    "distro_key",
     "distros_for",
     "parse_distros",
     "parse_steps",
