@@ -1,7 +1,7 @@
 """YAML reading that remembers where each mapping starts, so data errors can say file:line:col.
 
 A typo in the knowledge data is a bug a contributor fixes in a text editor; pointing at the
-line and column of the offending entry saves them a search through an 800-line file.
+line and column of the offending entry saves them a search through a 1000-line file.
 """
 
 from __future__ import annotations
@@ -24,24 +24,31 @@ class Located(dict):
         return f"{self.origin}:{self.line}:{self.col}"
 
 
-def _loader(origin: str) -> type[yaml.SafeLoader]:
-    class _Loader(yaml.SafeLoader):
-        pass
+def _attach(node: yaml.Node | None, value: Any, origin: str) -> Any:
+    """``value`` with every mapping replaced by a :class:`Located` carrying ``node``'s mark.
 
-    def construct(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Located:
+    Walks the composed node tree next to the safely loaded value; where the two do not line
+    up (merge keys, duplicate keys) the value is kept as loaded, just without a position.
+    """
+    if isinstance(node, yaml.MappingNode) and isinstance(value, dict) and len(node.value) == len(value):
         out = Located()
         out.origin = origin
         out.line, out.col = node.start_mark.line + 1, node.start_mark.column + 1
-        yield out  # two-step construction so recursive structures still resolve
-        out.update(loader.construct_mapping(node, deep=True))
-
-    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct)
-    return _Loader
+        for (_, v_node), (key, item) in zip(node.value, value.items(), strict=True):
+            out[key] = _attach(v_node, item, origin)
+        return out
+    if isinstance(node, yaml.SequenceNode) and isinstance(value, list) and len(node.value) == len(value):
+        return [_attach(n, v, origin) for n, v in zip(node.value, value, strict=True)]
+    return value
 
 
 def load_located(text: str, origin: str) -> Any:
-    """``yaml.safe_load`` whose mappings are :class:`Located` (raises ``yaml.YAMLError``)."""
-    return yaml.load(text, Loader=_loader(origin))
+    """``yaml.safe_load`` whose mappings are :class:`Located` (raises ``yaml.YAMLError``).
+
+    Only the safe loader runs: the text is composed once for positions and loaded once
+    safely for values.
+    """
+    return _attach(yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text), origin)
 
 
 def where(value: Any, fallback: str) -> str:
