@@ -42,13 +42,20 @@ def _attach(node: yaml.Node | None, value: Any, origin: str) -> Any:
     return value
 
 
+#: libyaml's safe parser when installed (about 20x faster: the knowledge is loaded in every
+#: batch worker), else the pure-Python one. Both only build plain data.
+_SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_located(text: str, origin: str) -> Any:
     """``yaml.safe_load`` whose mappings are :class:`Located` (raises ``yaml.YAMLError``).
 
-    Only the safe loader runs: the text is composed once for positions and loaded once
-    safely for values.
+    The text is parsed once by the safe loader into nodes (which carry positions), and the
+    nodes are turned into values by the safe constructor: no tag can run code.
     """
-    return _attach(yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text), origin)
+    node = yaml.compose(text, Loader=_SAFE)
+    value = yaml.constructor.SafeConstructor().construct_document(node) if node is not None else None
+    return _attach(node, value, origin)
 
 
 def where(value: Any, fallback: str) -> str:
