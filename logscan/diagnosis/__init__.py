@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from ..facts import decide
-from ..knowledge import load_knowledge
+from ..knowledge import load_knowledge, render_fix_text
 from ..rules.checks import conf_notes
 from ..rules.signatures import load_signatures
 from ..sources.ingest import LoadedBundle
@@ -55,6 +55,18 @@ def _time_honesty(at: datetime | None, first: datetime | None, last: datetime | 
     return None, None
 
 
+def _platform_fixes(findings: list[Finding], kb, facts) -> None:
+    """Each finding's fix for the VM's platform and distribution (both platforms, or every
+    distribution family that differs, when the bundle does not say)."""
+    ident = facts.identity
+    distro = kb.distro_key(ident.distro, ident.os_name)
+    for f in findings:
+        steps = kb.fix_steps(f.cause, ident.platform, distro)
+        if steps:
+            f.fix = [s.as_dict() for s in steps]
+            f.remediation = render_fix_text(steps)
+
+
 def diagnose(
     bundle: LoadedBundle,
     *,
@@ -83,11 +95,13 @@ def diagnose(
     for f in findings:
         f.evidence = pick(by_cause[f.cause], ref)
     findings = drop_repeated_umbrellas(findings, kb)
+    _platform_fixes(findings, kb, facts)
 
     other: list[Finding] = []
     not_found: list[str] = []
     if code is not None:
         findings, other, not_found = apply_error_code(findings, code, kb)
+        _platform_fixes([f for f in findings if not f.fix], kb, facts)
     notes = conf_notes(bundle.facts)
     coverage = {**bundle.coverage, "signatures": len(sigs)}
     if codes_seen:

@@ -83,7 +83,7 @@ class Finding:
             "error_codes": self.error_codes,
             "evidence": [e.as_dict() for e in self.evidence],
             "remediation": self.remediation,
-            "fix": self.fix,
+            "fix_steps": self.fix,
             "doc": self.doc,
             "status": self.status,
             "summary": self.summary,

@@ -1,22 +1,32 @@
 """What logscan knows about Azure Backup failures: causes and error codes, kept as data.
 
-The knowledge lives in two YAML files next to this module so that adding a cause needs no
-Python (see docs/CONTRIBUTING.md):
+The knowledge lives in YAML files in ``logscan/content/knowledge/`` so that adding a cause
+needs no Python (see docs/CONTRIBUTING.md):
 
 ``causes.yaml``
-    One entry per cause id (the stable ids of ``docs/causes.md``): title, summary, numbered
-    remediation, article anchor and link, the error codes it explains, whether the guest can
-    show it at all, platforms, and the evidence that would confirm it.
+    One entry per cause id (the stable ids of ``docs/causes.md``): title, summary, the fix as
+    structured steps (per platform, per distribution, each sourced or flagged heuristic: see
+    :mod:`.fixes`), article anchor and link, the error codes it explains, whether the guest
+    can show it at all, platforms, and the evidence that would confirm it.
 ``error_codes.yaml``
     One entry per backup error code: its meaning and its candidate causes *in the article's
     order* (the order a person checks them in), then causes real reports add.
+``distros.yaml``
+    The Linux agent's service, package and config file per distribution, which fills the
+    placeholders of fix commands.
+``thresholds.yaml``
+    Every threshold, mapping and list the diagnosis relies on, with its source or a
+    heuristic flag (reports call those "rule of thumb").
 
-Both are read once (:func:`load_knowledge` is cached) and checked against each other, so a
-typo in a cause id fails loudly at load time instead of silently dropping a candidate.
+All are read once (:func:`load_knowledge` is cached) and checked against each other, so a
+typo in a cause id fails loudly at load time, with ``file:line:col``, instead of silently
+dropping a candidate or showing an unsourced step.
 
 >>> k = load_knowledge()
 >>> k.code("guestagentsnapshottaskstatuserror").candidates[0]
 'win-agent-unresponsive'
+>>> [s.command for s in k.fix_steps("agent-not-running", "linux", "rhel")][2]
+'sudo systemctl status waagent'
 """
 
 from __future__ import annotations
@@ -31,6 +41,19 @@ from typing import Any
 import yaml
 
 from ..errors import LogscanError
+from ._yaml import load_located, where
+from .fixes import (
+    Distro,
+    FixDataError,
+    FixStep,
+    LabelledCommand,
+    StepSpec,
+    distro_key,
+    parse_distros,
+    parse_steps,
+    render_fix_text,
+    resolve_steps,
+)
 
 ARTICLE_URL = "https://learn.microsoft.com/en-us/azure/backup/backup-azure-troubleshoot-vm-backup-fails-snapshot-timeout"
 PLATFORMS = ("linux", "windows")
@@ -47,7 +70,7 @@ class Cause:
     id: str
     title: str
     summary: str
-    remediation: str
+    fix: tuple[StepSpec, ...]
     anchor: str
     doc: str
     error_codes: tuple[str, ...]
@@ -56,6 +79,47 @@ class Cause:
     evidence: tuple[str, ...]
     parent: str | None = None
     note: str | None = None
+    _distros: dict[str, Distro] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def remediation(self) -> str:
+        """Every step for every platform and distribution as one text (the legacy string).
+
+        Kept for callers that have no VM identity; a report for one VM should call
+        :meth:`Knowledge.fix_steps` with its platform and distribution instead.
+        """
+        return render_fix_text(resolve_steps(self.fix, "unknown", None, self._distros))
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A number, mapping or list the diagnosis relies on, and where it comes from.
+
+    ``value`` is what the source says; ``in_use`` what the code uses where that differs
+    (a correction not applied yet), else None.
+    """
+
+    id: str
+    kind: str
+    value: Any
+    used_by: tuple[str, ...]
+    source: str | None
+    heuristic: bool
+    why: str | None
+    note: str | None = None
+    in_use: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form; ``heuristic`` always present so reports can say "rule of thumb"."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "value": self.value,
+            "used_by": list(self.used_by),
+            "source": self.source,
+            "heuristic": self.heuristic,
+            "why": self.why,
+        }
 
 
 @dataclass(frozen=True)
@@ -82,6 +146,33 @@ class Knowledge:
     causes: dict[str, Cause]
     codes: dict[str, ErrorCode]
     _by_lower: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    distros: dict[str, Distro] = field(default_factory=dict, repr=False, compare=False)
+    thresholds: dict[str, Threshold] = field(default_factory=dict, repr=False, compare=False)
+
+    def fix_steps(self, cause_id: str, platform: str, distro: str | None) -> list[FixStep]:
+        """The fix for ``cause_id`` on a VM of ``platform`` and ``distro``, step by step.
+
+        ``platform`` is ``Identity.platform`` (linux, windows, mixed, unknown): a known one
+        gets its own steps and the platform-neutral ones; mixed/unknown gets both platforms'
+        steps, each labelled "Linux"/"Windows". ``distro`` is ``Identity.distro`` (a family
+        such as ``debian``) or a distribution key of distros.yaml (``ubuntu``); when it is
+        None or unknown, a Linux command that differs between distributions comes as one
+        labelled line per group (``FixStep.commands``). Raises KeyError for an unknown cause.
+        """
+        cause = self.cause(cause_id)
+        if cause is None:
+            raise KeyError(cause_id)
+        return resolve_steps(cause.fix, platform, distro, self.distros)
+
+    def distro_key(self, family: str | None, os_name: str | None) -> str | None:
+        """The distribution to pass to :meth:`fix_steps` for ``Identity.distro`` and
+        ``Identity.os_name``: ``ubuntu`` / ``debian-os`` when the OS name says which, else
+        the family (whose distributions then each get their labelled command)."""
+        return distro_key(family, os_name, self.distros)
+
+    def threshold(self, threshold_id: str) -> Threshold | None:
+        """The threshold / mapping / list ``threshold_id`` of thresholds.yaml, or None."""
+        return self.thresholds.get(threshold_id)
 
     def code(self, name: str) -> ErrorCode | None:
         """The error code ``name`` (any case, surrounding spaces ignored), or None."""
@@ -121,62 +212,116 @@ def _need(entry: dict, key: str, where: str) -> str:
     value = entry.get(key)
     if not isinstance(value, str) or not value.strip():
         raise KnowledgeError(f"{where}: missing or empty '{key}'")
-    return value.strip() if key != "remediation" else value.rstrip()
+    return value.strip()
 
 
-def _cause(entry: Any, origin: str, i: int) -> Cause:
+def _cause(entry: Any, origin: str, i: int, distros: dict[str, Distro]) -> Cause:
     if not isinstance(entry, dict):
-        raise KnowledgeError(f"{origin}: entry {i} is not a mapping")
-    cid = _need(entry, "id", f"{origin}: entry {i}")
-    where = f"{origin}: cause '{cid}'"
+        raise KnowledgeError(f"{where(entry, origin)}: entry {i} is not a mapping")
+    cid = _need(entry, "id", f"{where(entry, origin)}: entry {i}")
+    at = f"{where(entry, origin)}: cause '{cid}'"
+    where_ = at
     gv = entry.get("guest_visible")
     if not isinstance(gv, bool):
-        raise KnowledgeError(f"{where}: 'guest_visible' must be true or false")
-    platforms = _strs(entry.get("platforms"), where, "platforms")
+        raise KnowledgeError(f"{where_}: 'guest_visible' must be true or false")
+    platforms = _strs(entry.get("platforms"), where_, "platforms")
     bad = [p for p in platforms if p not in PLATFORMS]
     if not platforms or bad:
-        raise KnowledgeError(f"{where}: 'platforms' must list some of {PLATFORMS}, got {list(platforms)}")
-    anchor = _need(entry, "anchor", where)
+        raise KnowledgeError(f"{where_}: 'platforms' must list some of {PLATFORMS}, got {list(platforms)}")
+    if "remediation" in entry:
+        raise KnowledgeError(f"{where_}: 'remediation' text is replaced by 'fix' steps (text, platform, command, source)")
+    try:
+        fix = parse_steps(entry.get("fix"), at, distros)
+    except FixDataError as exc:
+        raise KnowledgeError(str(exc)) from exc
+    step_platforms = {s.platform for s in fix} - {"any"}
+    if step_platforms - set(platforms):
+        raise KnowledgeError(f"{where_}: fix steps for {sorted(step_platforms - set(platforms))}, not in its platforms")
+    anchor = _need(entry, "anchor", where_)
     return Cause(
         id=cid,
-        title=_need(entry, "title", where),
-        summary=_need(entry, "summary", where),
-        remediation=_need(entry, "remediation", where),
+        title=_need(entry, "title", where_),
+        summary=_need(entry, "summary", where_),
+        fix=fix,
         anchor=anchor,
         doc=entry.get("doc") or f"{ARTICLE_URL}#{anchor}",
-        error_codes=_strs(entry.get("error_codes"), where, "error_codes"),
+        error_codes=_strs(entry.get("error_codes"), where_, "error_codes"),
         guest_visible=gv,
         platforms=platforms,
-        evidence=_strs(entry.get("evidence"), where, "evidence"),
+        evidence=_strs(entry.get("evidence"), where_, "evidence"),
         parent=entry.get("parent"),
         note=entry.get("note"),
+        _distros=distros,
+    )
+
+
+_THRESHOLD_KINDS = ("threshold", "mapping", "list", "inference")
+
+
+def _threshold(entry: Any, origin: str, i: int) -> Threshold:
+    at = where(entry, f"{origin}: entry {i}")
+    if not isinstance(entry, dict):
+        raise KnowledgeError(f"{at}: entry {i} is not a mapping")
+    tid = _need(entry, "id", at)
+    unknown = set(entry) - {"id", "kind", "value", "in_use", "used_by", "source", "heuristic", "why", "note"}
+    if unknown:
+        raise KnowledgeError(f"{at}: '{tid}' has unknown keys {sorted(unknown)}")
+    kind = entry.get("kind")
+    if kind not in _THRESHOLD_KINDS:
+        raise KnowledgeError(f"{at}: '{tid}' kind must be one of {_THRESHOLD_KINDS}, got {kind!r}")
+    if "value" not in entry:
+        raise KnowledgeError(f"{at}: '{tid}' has no 'value'")
+    heuristic = entry.get("heuristic", False)
+    source, why = entry.get("source"), entry.get("why")
+    if not isinstance(heuristic, bool):
+        raise KnowledgeError(f"{at}: '{tid}' 'heuristic' must be true or false")
+    if source is not None and not (isinstance(source, str) and source.startswith("https://")):
+        raise KnowledgeError(f"{at}: '{tid}' 'source' must be an https URL")
+    if not source and not heuristic:
+        raise KnowledgeError(f"{at}: '{tid}' has neither 'source' nor 'heuristic: true'")
+    if heuristic and (not isinstance(why, str) or not why.strip() or "\n" in why.strip()):
+        raise KnowledgeError(f"{at}: '{tid}' is heuristic but has no one-line 'why'")
+    return Threshold(
+        id=tid,
+        kind=kind,
+        value=entry["value"],
+        used_by=_strs(entry.get("used_by"), at, "used_by"),
+        source=source,
+        heuristic=heuristic,
+        why=why.strip() if isinstance(why, str) else None,
+        note=entry.get("note"),
+        in_use=entry.get("in_use"),
     )
 
 
 def _code(entry: Any, origin: str, i: int) -> ErrorCode:
     if not isinstance(entry, dict):
-        raise KnowledgeError(f"{origin}: entry {i} is not a mapping")
-    name = _need(entry, "code", f"{origin}: entry {i}")
-    where = f"{origin}: code '{name}'"
+        raise KnowledgeError(f"{where(entry, origin)}: entry {i} is not a mapping")
+    name = _need(entry, "code", f"{where(entry, origin)}: entry {i}")
+    at = f"{where(entry, origin)}: code '{name}'"
     anchor = entry.get("anchor")
-    candidates = _strs(entry.get("candidates"), where, "candidates")
+    candidates = _strs(entry.get("candidates"), at, "candidates")
     if not candidates:
-        raise KnowledgeError(f"{where}: no candidate causes")
+        raise KnowledgeError(f"{at}: no candidate causes")
     return ErrorCode(
         code=name,
-        meaning=_need(entry, "meaning", where),
+        meaning=_need(entry, "meaning", at),
         candidates=candidates,
-        reported_candidates=_strs(entry.get("reported_candidates"), where, "reported_candidates"),
+        reported_candidates=_strs(entry.get("reported_candidates"), at, "reported_candidates"),
         anchor=anchor,
         doc=entry.get("doc") or (f"{ARTICLE_URL}#{anchor}" if anchor else None),
     )
 
 
-def _list(text: str, origin: str) -> list:
+def _yaml(text: str, origin: str) -> Any:
     try:
-        data = yaml.safe_load(text)
+        return load_located(text, origin)
     except yaml.YAMLError as exc:
         raise KnowledgeError(f"{origin}: not valid YAML: {exc}") from exc
+
+
+def _list(text: str, origin: str) -> list:
+    data = _yaml(text, origin)
     if not isinstance(data, list):
         raise KnowledgeError(f"{origin}: expected a list of entries at the top level")
     return data
@@ -187,19 +332,43 @@ def _close(name: str, known: list[str]) -> str:
     return f" (did you mean '{near[0]}'?)" if near else ""
 
 
-def parse_knowledge(
-    causes_text: str, codes_text: str, *, origin: tuple[str, str] = ("causes.yaml", "error_codes.yaml")
-) -> Knowledge:
-    """Build and validate a :class:`Knowledge` from the two YAML texts.
+def _packaged(name: str) -> str:
+    return (resources.files("logscan.content") / "knowledge" / name).read_text(encoding="utf-8")
 
-    Raises :class:`KnowledgeError` naming the file and entry when an id is repeated, a
-    candidate or parent is not a known cause, a cause names an unknown code, or a cause and a
-    code disagree about each other.
+
+def parse_knowledge(
+    causes_text: str,
+    codes_text: str,
+    *,
+    origin: tuple[str, str] = ("causes.yaml", "error_codes.yaml"),
+    distros_text: str | None = None,
+    thresholds_text: str | None = None,
+    extra_origin: tuple[str, str] = ("distros.yaml", "thresholds.yaml"),
+) -> Knowledge:
+    """Build and validate a :class:`Knowledge` from the YAML texts.
+
+    ``distros_text`` / ``thresholds_text`` default to the packaged files. Raises
+    :class:`KnowledgeError` naming file:line:col when an id is repeated, a candidate or parent
+    is not a known cause, a cause names an unknown code, a cause and a code disagree, a fix
+    step has an unknown platform or distribution key, neither source nor heuristic flag, a
+    placeholder some distribution cannot fill, or removes a protection without saying how to
+    undo it; or a threshold lacks a source or heuristic flag.
     """
     c_origin, k_origin = origin
+    d_origin, t_origin = extra_origin
+    try:
+        distros = parse_distros(_yaml(distros_text if distros_text is not None else _packaged("distros.yaml"), d_origin), d_origin)
+    except FixDataError as exc:
+        raise KnowledgeError(str(exc)) from exc
+    thresholds: dict[str, Threshold] = {}
+    for i, entry in enumerate(_list(thresholds_text if thresholds_text is not None else _packaged("thresholds.yaml"), t_origin)):
+        th = _threshold(entry, t_origin, i)
+        if th.id in thresholds:
+            raise KnowledgeError(f"{where(entry, t_origin)}: threshold '{th.id}' is defined twice")
+        thresholds[th.id] = th
     causes: dict[str, Cause] = {}
     for i, entry in enumerate(_list(causes_text, c_origin)):
-        cause = _cause(entry, c_origin, i)
+        cause = _cause(entry, c_origin, i, distros)
         if cause.id in causes:
             raise KnowledgeError(f"{c_origin}: cause id '{cause.id}' is defined twice")
         causes[cause.id] = cause
@@ -237,41 +406,82 @@ def parse_knowledge(
                 raise KnowledgeError(
                     f"{k_origin}: code '{ec.code}' lists cause '{c}', but {c_origin} does not list the code under that cause"
                 )
-    return Knowledge(causes=causes, codes=codes, _by_lower=lower)
+    return Knowledge(causes=causes, codes=codes, _by_lower=lower, distros=distros, thresholds=thresholds)
 
 
-def load_knowledge_files(causes_path: str | Path, codes_path: str | Path) -> Knowledge:
-    """Load knowledge from files outside the package (tests, experiments); not cached."""
+def check_extension_codes(text: str, k: Knowledge, origin: str = "extension_codes.yaml") -> None:
+    """Every cause extension_codes.yaml maps a status code to exists (KnowledgeError if not)."""
+    data = _yaml(text, origin)
+    for table in ("codes", "agent_codes"):
+        for entry in (data or {}).get(table) or []:
+            cid = entry.get("cause") if isinstance(entry, dict) else None
+            if cid is not None and cid not in k.causes:
+                raise KnowledgeError(f"{where(entry, origin)}: {table} entry names unknown cause '{cid}'{_close(cid, list(k.causes))}")
+
+
+def load_knowledge_files(
+    causes_path: str | Path,
+    codes_path: str | Path,
+    distros_path: str | Path | None = None,
+    thresholds_path: str | Path | None = None,
+) -> Knowledge:
+    """Load knowledge from files outside the package (tests, experiments); not cached.
+
+    Without ``distros_path`` / ``thresholds_path`` the packaged ones are used.
+    """
     cp, kp = Path(causes_path), Path(codes_path)
+    dp = Path(distros_path) if distros_path else None
+    tp = Path(thresholds_path) if thresholds_path else None
     return parse_knowledge(
-        cp.read_text(encoding="utf-8"), kp.read_text(encoding="utf-8"), origin=(str(cp), str(kp))
+        cp.read_text(encoding="utf-8"),
+        kp.read_text(encoding="utf-8"),
+        origin=(str(cp), str(kp)),
+        distros_text=dp.read_text(encoding="utf-8") if dp else None,
+        thresholds_text=tp.read_text(encoding="utf-8") if tp else None,
+        extra_origin=(str(dp or "distros.yaml"), str(tp or "thresholds.yaml")),
     )
 
 
 @cache
 def load_knowledge() -> Knowledge:
-    """The packaged knowledge base (read once per process; validated result kept in the
-    startup cache, :mod:`logscan.io.cache`, keyed by the files' content)."""
+    """The packaged knowledge base (read once per process; the validated result is kept in
+    the startup cache, :mod:`logscan.io.cache`, keyed by the files' content), extension code
+    map checked against it."""
     from ..io import cache as disk
+    from . import fixes
 
     pkg = resources.files("logscan.content") / "knowledge"
-    files = [Path(str(pkg / "causes.yaml")), Path(str(pkg / "error_codes.yaml")), Path(__file__)]
+    names = ("causes.yaml", "error_codes.yaml", "distros.yaml", "thresholds.yaml", "extension_codes.yaml")
+    files = [Path(str(pkg / n)) for n in names] + [Path(__file__), Path(fixes.__file__)]
+
+    def build() -> Knowledge:
+        k = parse_knowledge(_packaged("causes.yaml"), _packaged("error_codes.yaml"))
+        check_extension_codes(_packaged("extension_codes.yaml"), k)
+        return k
+
+    allowed = (Knowledge, Cause, ErrorCode, Threshold, fixes.Distro, fixes.StepSpec, fixes.LabelledCommand, fixes.FixStep)
     return disk.cached(
         "knowledge",
         disk.content_key("knowledge", files),
-        lambda: parse_knowledge(files[0].read_text(encoding="utf-8"), files[1].read_text(encoding="utf-8")),
+        build,
         disk.encode,
-        lambda v: disk.decode(v, {c.__name__: c for c in (Knowledge, Cause, ErrorCode)}),
+        lambda v: disk.decode(v, {c.__name__: c for c in allowed}),
     )
 
 
 __all__ = [
     "ARTICLE_URL",
     "Cause",
+    "Distro",
     "ErrorCode",
+    "FixStep",
     "Knowledge",
     "KnowledgeError",
+    "LabelledCommand",
+    "Threshold",
+    "check_extension_codes",
     "load_knowledge",
     "load_knowledge_files",
     "parse_knowledge",
+    "render_fix_text",
 ]

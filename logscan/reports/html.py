@@ -174,7 +174,7 @@ def fix_list(steps: Sequence[dict]) -> str:
     """Fix steps for the VM's platform, commands in code blocks, rules of thumb labelled."""
     items = []
     for st in steps:
-        label = f'<span class="badge">{esc(st.get("platform"))}</span> ' if st.get("platform") not in (None, "any") else ""
+        label = f'<span class="badge">{esc(st.get("label") or st.get("platform"))}</span> ' if st.get("platform") not in (None, "any") else ""
         rule = ' <span class="badge">rule of thumb</span>' if st.get("heuristic") else ""
         cmd = f"<pre>{esc(st['command'])}</pre>" if st.get("command") else ""
         src = f' <span class="small">({link(st["source"], "source")})</span>' if st.get("source") else ""
@@ -219,8 +219,8 @@ def finding_block(rank: int, f: Finding | dict, *, open_: bool = False, anchor: 
         body.append("<h3>Evidence</h3>" + evidence_table(d["evidence"]))
     if d.get("signatures"):
         body.append(f'<p class="muted small">Signatures: {esc(", ".join(d["signatures"]))}</p>')
-    if d.get("fix"):
-        body.append("<h3>Fix</h3>" + fix_list(d["fix"]))
+    if d.get("fix_steps"):
+        body.append("<h3>Fix</h3>" + fix_list(d["fix_steps"]))
     elif d.get("remediation"):
         body.append(f'<h3>Fix</h3><div class="fix">{esc(str(d["remediation"]).strip())}</div>')
     if d.get("doc"):

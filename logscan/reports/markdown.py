@@ -40,7 +40,7 @@ def _finding(i: int, f: Finding) -> list[str]:
     if f.fix:
         out.append("   **Fix:**")
         for step in f.fix:
-            label = f"[{step['platform']}] " if step.get("platform") not in (None, "any") else ""
+            label = f"[{step.get('label') or step['platform']}] " if step.get("platform") not in (None, "any") else ""
             rule = " _(rule of thumb)_" if step.get("heuristic") else ""
             cmd = f" `{step['command']}`" if step.get("command") else ""
             out.append(f"   - {label}{step['text']}{rule}{cmd}")

@@ -20,7 +20,7 @@ def fix_lines(f) -> list[Text]:
     if f.fix:
         out = [Text("Fix:", style="green")]
         for step in f.fix:
-            label = f"[{step['platform']}] " if step.get("platform") not in (None, "any") else ""
+            label = f"[{step.get('label') or step['platform']}] " if step.get("platform") not in (None, "any") else ""
             rule = " (rule of thumb)" if step.get("heuristic") else ""
             out.append(Text(f"  - {label}{step['text']}{rule}", style="green", overflow="fold"))
             if step.get("command"):
