@@ -76,7 +76,7 @@ def decide(bundle) -> Facts:
     platform = (bundle.coverage or {}).get("platform", "unknown")
     out = Facts(
         identity=decide_identity(bundle.name, values, first_seen, platform),
-        agent=decide_agent(facts),
+        agent=decide_agent(facts, bundle.events),
         span=time_span(bundle.events),
         latest=latest,
         values=values,

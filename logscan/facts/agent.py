@@ -14,8 +14,13 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-#: Key precedence, most telling first.
-PRECEDENCE: tuple[str, ...] = ("goal_state_agent_version", "version", "daemon_version")
+#: Key precedence, most telling first. ``log_version`` is the last resort: the version in the
+#: logger prefix of 2.2-era lines ("INFO WALinuxAgent-2.2.15 waiting for ..."), used only when
+#: no banner, heartbeat or status file says it (an excerpt pasted into a ticket).
+PRECEDENCE: tuple[str, ...] = ("goal_state_agent_version", "version", "daemon_version", "log_version")
+
+#: Where an agent line names the running agent in its prefix (2.2.x) or as its subject.
+_LOG_VERSION = r"^(?:Agent )?WALinuxAgent-(\d+\.\d+\.\d+(?:\.\d+)?) (?:waiting|forcibly|is running|launched|failed with exception)"
 
 
 @dataclass(frozen=True)
@@ -29,9 +34,29 @@ class AgentVersions:
     seen: list[str] = field(default_factory=list)  # every version any source mentioned
 
 
-def decide_agent(facts: pl.DataFrame) -> AgentVersions:
-    """Apply :data:`PRECEDENCE` to the ``agent`` facts."""
+def log_version_rows(events: pl.DataFrame) -> pl.DataFrame:
+    """``agent/log_version`` fact rows from agent log lines that name the running version."""
+    if not events.height:
+        return pl.DataFrame()
+    agent = events.filter(pl.col("source").is_in(["waagent_log", "syslog"]))
+    if not agent.height:
+        return pl.DataFrame()
+    found = agent.select(
+        "source", "file", "line", "time", value=pl.col("message").str.extract(_LOG_VERSION, 1)
+    ).filter(pl.col("value").is_not_null())
+    return found.with_columns(subject=pl.lit("agent"), key=pl.lit("log_version")).select(
+        "source", "file", "line", "time", "subject", "key", "value"
+    )
+
+
+def decide_agent(facts: pl.DataFrame, events: pl.DataFrame | None = None) -> AgentVersions:
+    """Apply :data:`PRECEDENCE` to the ``agent`` facts (and, failing those, the agent log's
+    own prefix)."""
     rows = facts.filter((pl.col("subject") == "agent") & pl.col("key").is_in(PRECEDENCE) & pl.col("value").is_not_null())
+    if not rows.height and events is not None:
+        logged = log_version_rows(events)
+        if logged.height:
+            rows = logged.cast({c: facts.schema[c] for c in logged.columns if c in facts.schema})
     if not rows.height:
         return AgentVersions()
     rank = {k: i for i, k in enumerate(PRECEDENCE)}
