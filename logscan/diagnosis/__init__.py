@@ -29,7 +29,7 @@ from .evidence import drop_repeated_umbrellas, pick
 from .hits import hits_for
 from .model import CONFIDENCE, Evidence, Finding, VmReport, confidence_rank, verdict
 from .ranking import apply_error_code, candidate_causes
-from .scoring import reference_time, score_causes
+from .scoring import demote_subsumed, reference_time, score_causes
 from .summary import facts_summary
 from .unexplained import unexplained_templates
 
@@ -90,7 +90,7 @@ def diagnose(
     if named.height:
         hits = pl.concat([hits, named], how="vertical")
     ref = reference_time(hits, bundle.events, at)
-    findings = score_causes(hits, ref, at is not None, kb)
+    findings = demote_subsumed(score_causes(hits, ref, at is not None, kb), hits)
     by_cause = {c: g for (c,), g in hits.group_by(["cause"], maintain_order=True)} if hits.height else {}
     for f in findings:
         f.evidence = pick(by_cause[f.cause], ref)

@@ -134,3 +134,41 @@ def score_causes(hits: pl.DataFrame, ref: datetime | None, at_given: bool, kb) -
             f.score *= 0.9
     findings.sort(key=lambda f: -f.score)  # ranks stay by score; confidence is shown beside
     return findings
+
+
+#: Score factor for a finding whose every line another cause explains more specifically.
+SUBSUMED_FACTOR = 0.8
+
+
+def demote_subsumed(findings: list[Finding], hits: pl.DataFrame) -> list[Finding]:
+    """A specific cause outranks a generic one on the same lines.
+
+    When every line behind finding F is also behind another finding G, and on each of those
+    lines G's signature weighs at least as much as F's, F says nothing G does not: its score
+    drops by :data:`SUBSUMED_FACTOR`. Two causes resting on exactly the same lines demote each
+    other, so a cause with evidence of its own ("python: No such file or directory") ranks
+    above both ("Non-zero exit code: 127" read as "an extension failed" and as "exit 127").
+    F stays in the report. Lines are the (file, line) of positive-weight hits.
+    """
+    if len(findings) < 2 or not hits.height:
+        return findings
+    per = (
+        hits.filter((pl.col("weight") > 0) & pl.col("file").is_not_null())
+        .group_by("cause", "file", "line")
+        .agg(w=pl.col("weight").max())
+    )
+    present = {f.cause for f in findings}
+    per = per.filter(pl.col("cause").is_in(list(present)))
+    mine = per.rename({"cause": "c1", "w": "w1"})
+    other = per.rename({"cause": "c2", "w": "w2"})
+    pairs = mine.join(other, on=["file", "line"]).filter((pl.col("c1") != pl.col("c2")) & (pl.col("w2") >= pl.col("w1")))
+    covered = pairs.group_by("c1").agg(pl.struct("file", "line").n_unique().alias("n"))
+    total = per.group_by("cause").agg(pl.struct("file", "line").n_unique().alias("n"))
+    subsumed = set(
+        covered.join(total, left_on="c1", right_on="cause").filter(pl.col("n") == pl.col("n_right"))["c1"].to_list()
+    )
+    for f in findings:
+        if f.cause in subsumed:
+            f.score *= SUBSUMED_FACTOR
+    findings.sort(key=lambda f: -f.score)
+    return findings

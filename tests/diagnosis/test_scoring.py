@@ -71,3 +71,21 @@ def test_unknown_cause_in_hits_is_an_error_not_dropped() -> None:
 
     with pytest.raises(LogscanError, match="no-such-cause"):
         score_causes(hits(("a", "no-such-cause", 1.0, T0, "x")), T0, False, load_knowledge())
+
+
+def test_a_cause_with_its_own_line_outranks_causes_on_shared_lines() -> None:
+    from logscan.diagnosis.model import Finding
+    from logscan.diagnosis.scoring import demote_subsumed
+
+    rows = [
+        {"signature": "generic", "cause": "extension-failed-provisioning", "weight": 0.8, "line": 1},
+        {"signature": "exit127", "cause": "extension-install-failed", "weight": 0.8, "line": 1},
+        {"signature": "python", "cause": "extension-python-missing", "weight": 0.8, "line": 4},
+    ]
+    h = pl.DataFrame(
+        [{**r, "file": "f", "time": T0, "source": "waagent_log", "text": "x", "note": None} for r in rows], schema=HIT_SCHEMA
+    )
+    fs = [Finding(c, c, s, [], [], "", "") for c, s in [("extension-failed-provisioning", 0.86), ("extension-install-failed", 0.8), ("extension-python-missing", 0.8)]]
+    assert demote_subsumed(fs, h)[0].cause == "extension-python-missing"
+    # a cause whose line nobody else explains keeps its score
+    assert fs[0].score == 0.8
