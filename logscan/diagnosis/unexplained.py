@@ -57,22 +57,27 @@ def unexplained_events(events: pl.DataFrame, hits: pl.DataFrame | None) -> pl.Da
     return ev
 
 
+def first_line(limit: int = TEXT_MAX) -> pl.Expr:
+    """A record's first line (message, else text), stripped and cut: tracebacks and wrapped
+    continuations vary more than the error they belong to."""
+    return (
+        pl.coalesce(pl.col("message"), pl.col("text"), pl.lit(""))
+        .str.split("\n")
+        .list.first()
+        .str.strip_chars()
+        .str.slice(0, limit)
+    )
+
+
 def unexplained_templates(events: pl.DataFrame, hits: pl.DataFrame | None, limit: int = MAX_TEMPLATES) -> list[dict]:
     """Templates of unexplained lines: ``template, count, levels, first (file:line), sample``,
     most frequent first."""
     ev = unexplained_events(events, hits)
     if not ev.height:
         return []
-    first_line = (
-        pl.coalesce(pl.col("message"), pl.col("text"), pl.lit(""))
-        .str.split("\n")
-        .list.first()
-        .str.strip_chars()
-        .str.slice(0, TEXT_MAX)
-    )
     distinct = (
         ev.with_row_index("_order")
-        .select("_order", "file", "line", "level", msg=first_line)
+        .select("_order", "file", "line", "level", msg=first_line())
         .filter(pl.col("msg") != "")
         .group_by("msg", maintain_order=True)
         .agg(

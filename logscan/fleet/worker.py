@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from ..diagnosis.unexplained import unexplained_events
+from ..diagnosis.unexplained import first_line, unexplained_events
 from ..facts import decide
 from .inputs import Task, bundle_name, is_url
 from .schemas import (
@@ -264,13 +264,7 @@ def unexplained_lines(events: pl.DataFrame, hits: pl.DataFrame | None = None) ->
     ev = unexplained_events(events, hits)  # the scan's own rule: not hit, not known-benign
     if not ev.height:
         return pl.DataFrame(schema={k: v for k, v in UNEXPLAINED_SCHEMA.items() if k != "vm"})
-    msg = (
-        pl.coalesce(pl.col("message"), pl.col("text"), pl.lit(""))
-        .str.split("\n")
-        .list.first()
-        .str.strip_chars()
-        .str.slice(0, UNEXPLAINED_TEXT_MAX)
-    )
+    msg = first_line(UNEXPLAINED_TEXT_MAX)
     return (
         ev.select("level", "source", message=msg)
         .filter(pl.col("message") != "")

@@ -25,6 +25,8 @@ from typing import Any
 
 import polars as pl
 
+from . import redact
+
 PLATFORM_IPS = frozenset({"168.63.129.16", "169.254.169.254", "127.0.0.1", "0.0.0.0", "255.255.255.255"})
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = _OCTET + r"(?:\." + _OCTET + r"){3}"
@@ -156,17 +158,7 @@ class Pseudonymizer:
         return df.with_columns(cols) if cols else df
 
     def _data(self, col: pl.Series) -> pl.Series:
-        flat = pl.DataFrame({"_g": pl.int_range(len(col), eager=True), "d": col}).explode("d")
-        valid = flat["d"].is_not_null()
-        st = flat["d"].struct.unnest()
-        after = self.series(st["value"])
-        if not bool(after.ne_missing(st["value"]).any()):
-            return col
-        rebuilt = pl.DataFrame({"_g": flat["_g"], "name": st["name"], "value": after}).filter(valid)
-        lists = rebuilt.group_by("_g", maintain_order=True).agg(pl.struct("name", "value").alias("d"))
-        whole = pl.DataFrame({"_g": pl.int_range(len(col), eager=True)}).join(lists, on="_g", how="left", maintain_order="left")
-        out = whole["d"].cast(col.dtype)
-        return pl.select(pl.when(col.is_not_null() & out.is_null()).then(col).otherwise(out)).to_series().alias(col.name)
+        return redact.map_data_values(col, lambda _names, values: self.series(values))
 
     def loaded(self, b: Any) -> Any:
         """A copy of a loaded bundle (``logscan.load``) with every identity pseudonymised."""

@@ -18,6 +18,7 @@ setting's *name* makes its value secret, :func:`mask_value` applies it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import polars as pl
 
@@ -140,11 +141,12 @@ def text_block(s: str) -> str:
     return "\n".join(series(lines).to_list())
 
 
-def _data(col: pl.Series) -> pl.Series:
-    """Windows event data values (lists of name/value structs) masked; untouched when clean.
+def map_data_values(col: pl.Series, fn: Callable[[pl.Series, pl.Series], pl.Series]) -> pl.Series:
+    """Windows event data (lists of name/value structs) with every value replaced by
+    ``fn(names, values)``; the column itself when nothing changed.
 
-    The lists are flattened once, the values go through :func:`series` (trigger rows only)
-    and secret-named items are masked whole; only if something changed are the lists rebuilt.
+    The lists are flattened once and rebuilt only if a value changed; rows whose list was
+    empty (not null) stay empty. Masking and pseudonymising both go through here.
     """
     if not len(col) or col.null_count() == len(col):
         return col
@@ -152,17 +154,25 @@ def _data(col: pl.Series) -> pl.Series:
     valid = flat["d"].is_not_null()
     st = flat["d"].struct.unnest()
     before = st["value"]
-    after = series(before)
-    secret = st["name"].str.contains(SECRET_KEY_RX).fill_null(False) & before.is_not_null()
-    after = pl.select(pl.when(secret).then(pl.lit(MASK)).otherwise(after)).to_series()
+    after = fn(st["name"], before)
     if not bool((after.ne_missing(before)).any()):
         return col
     rebuilt = pl.DataFrame({"_g": flat["_g"], "name": st["name"], "value": after}).filter(valid)
     lists = rebuilt.group_by("_g", maintain_order=True).agg(pl.struct("name", "value").alias("d"))
     whole = pl.DataFrame({"_g": pl.int_range(len(col), eager=True)}).join(lists, on="_g", how="left", maintain_order="left")
     out = whole["d"].cast(col.dtype)
-    # Rows whose list was empty (not null) stay empty.
     return pl.select(pl.when(col.is_not_null() & out.is_null()).then(col).otherwise(out)).to_series().alias(col.name)
+
+
+def _mask_data_value(names: pl.Series, values: pl.Series) -> pl.Series:
+    """Values through :func:`series` (trigger rows only); secret-named items masked whole."""
+    secret = names.str.contains(SECRET_KEY_RX).fill_null(False) & values.is_not_null()
+    return pl.select(pl.when(secret).then(pl.lit(MASK)).otherwise(series(values))).to_series()
+
+
+def _data(col: pl.Series) -> pl.Series:
+    """Windows event data values masked; untouched when clean."""
+    return map_data_values(col, _mask_data_value)
 
 
 def events(df: pl.DataFrame) -> pl.DataFrame:
