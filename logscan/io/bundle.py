@@ -15,6 +15,10 @@ into a folder named after it, so ``history/2024-05-30T13-15-40__3.zip`` yields
 
 Anything unsafe (absolute or ``..`` member names, links that leave the bundle, encrypted
 members, bombs) is skipped and reported as an ingest error; the rest is still read.
+
+This module walks folders and single files and ties the parts together; zip and tar members
+are listed and read by :mod:`archives <logscan.io.archives>`, and :class:`Member` /
+:class:`Limits` live in :mod:`members <logscan.io.members>` (re-exported here).
 """
 
 from __future__ import annotations
