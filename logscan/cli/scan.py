@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ..errors import LogscanError
-from .common import FailOn, fail, fail_on, identities_applied, parse_when, resolve_output
+from .common import FailOn, captured_warnings, fail, fail_on, identities_applied, parse_when, resolve_output
 
 
 class ScanFormat(str, Enum):
@@ -31,6 +31,7 @@ def scan(
     redact_identities: Annotated[bool, typer.Option("--redact-identities", help="Pseudonymise names, IPs, ids, e-mails")] = False,
     identity_map: Annotated[Path | None, typer.Option("--identity-map", metavar="FILE", help="Write the pseudonym mapping here")] = None,
     live: Annotated[bool, typer.Option("--live", help="Collect this VM in memory (as `collect` does) and scan that")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr (the report is unchanged)")] = False,
 ) -> None:
     """Name the most likely cause(s) of the backup failure, with evidence and the fix."""
     from .. import load
@@ -40,24 +41,28 @@ def scan(
     when = parse_when(at)
     if live == (path is not None):
         fail("give a BUNDLE to scan, or --live to scan this VM (not both)")
-    try:
-        sigs = None
-        if signatures:
-            from ..rules.signatures import PACKAGE_DIR, load_signatures
+    notes: list[str] = []
+    with captured_warnings(notes):  # library warnings become one-line notes, not tracebacks
+        try:
+            sigs = None
+            if signatures:
+                from ..rules.signatures import PACKAGE_DIR, load_signatures
 
-            sigs = load_signatures([PACKAGE_DIR, *signatures])
-        if live:
-            from ..collect.live import load_live
+                sigs = load_signatures([PACKAGE_DIR, *signatures])
+            if live:
+                from ..collect.live import load_live
 
-            bundle = load_live()
-        else:
-            bundle = load(path)
-        bundle = identities_applied(bundle, redact_identities, identity_map)
-        report = diagnose(bundle, error_code=error_code, at=when, signatures=sigs)
-    except LookupError as exc:
-        fail(LogscanError(str(exc).strip("'\"")))
-    except LogscanError as exc:
-        fail(exc)
+                bundle = load_live()
+            else:
+                bundle = load(path)
+            bundle = identities_applied(bundle, redact_identities, identity_map)
+            report = diagnose(bundle, error_code=error_code, at=when, signatures=sigs)
+        except LookupError as exc:
+            fail(LogscanError(str(exc).strip("'\"")))
+        except LogscanError as exc:
+            fail(exc)
+    for note in [] if quiet else notes:
+        typer.echo(f"logscan: note: {note}", err=True)
     write_reports([report], fmt, output)
     raise typer.Exit(fail_on(report.as_dict().get("findings") or [], fail_on_level))
 

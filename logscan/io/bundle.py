@@ -15,6 +15,10 @@ into a folder named after it, so ``history/2024-05-30T13-15-40__3.zip`` yields
 
 Anything unsafe (absolute or ``..`` member names, links that leave the bundle, encrypted
 members, bombs) is skipped and reported as an ingest error; the rest is still read.
+
+This module walks folders and single files and ties the parts together; zip and tar members
+are listed and read by :mod:`archives <logscan.io.archives>`, and :class:`Member` /
+:class:`Limits` live in :mod:`members <logscan.io.members>` (re-exported here).
 """
 
 from __future__ import annotations
@@ -22,70 +26,21 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import posixpath
-import re
 import stat
 import sys
-import tarfile
 import time
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import BundleError, IngestError
+from .archives import ARCHIVE_RE, ArchiveReader, bytes_are_archive, is_tar
+from .members import Limits, Member
+from .members import printable as _printable
 
-ARCHIVE_RE = re.compile(r"\.(zip|tar\.gz|tgz|tar|tar\.xz|txz|tar\.bz2|tbz2?)$", re.IGNORECASE)
 #: The name a standard-input bundle goes by.
 STDIN_NAME = "stdin"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits for reading untrusted bundles (all configurable)."""
-
-    max_member_bytes: int = 1024**3  # one file, after decompression
-    max_total_bytes: int = 8 * 1024**3  # everything read from one bundle
-    max_ratio: float = 200.0  # uncompressed/compressed, above this a big member is a bomb
-    ratio_min_bytes: int = 10 * 1024**2  # ratios only matter past this size
-    max_depth: int = 3  # archives within archives
-    max_members: int = 200_000
-
-
-@dataclass
-class Member:
-    """One file of the bundle, readable once into memory."""
-
-    path: str  # logical posix path used to pick a parser (no leading "/")
-    display: str  # where it really is, for evidence: "a.zip!b/c.log"
-    size: int  # declared uncompressed size (-1 when unknown)
-    _read: Callable[[], bytes] = field(repr=False)
-    mtime: float | None = None
-
-    def read(self) -> bytes:
-        return self._read()
-
-    @property
-    def name(self) -> str:
-        return posixpath.basename(self.path)
-
-
-def _clean_name(name: str) -> str | None:
-    """Normalise an archive member name; None when it would escape the bundle."""
-    name = name.replace("\\", "/")
-    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        return None
-    norm = posixpath.normpath(name)
-    if norm in (".", "") or norm.startswith("../") or norm == "..":
-        return None
-    return norm
-
-
-def _printable(name: str) -> str:
-    """Member names may hold undecodable bytes (surrogate escapes): show them as \\xNN."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _bundle_name(path: Path) -> str:
@@ -111,6 +66,7 @@ class Bundle:
         self._closers: list[Callable[[], None]] = []
         self._total_read = 0
         self._seen: dict[str, int] = {}
+        self._archives = ArchiveReader(self.limits, self.error, self._closers)
 
     # -- opening ---------------------------------------------------------------------------
     #: True when the bundle is one file (a file given on its own, or standard input).
@@ -125,7 +81,7 @@ class Bundle:
         p = Path(path)
         if not p.exists():
             raise BundleError(f"{p}: no such file or folder")
-        if p.is_dir() or ARCHIVE_RE.search(p.name) or zipfile.is_zipfile(p) or _is_tar(p):
+        if p.is_dir() or ARCHIVE_RE.search(p.name) or zipfile.is_zipfile(p) or is_tar(p):
             return cls(p, limits)
         if not p.is_file():
             raise BundleError(f"{p}: not a folder, archive or regular file")
@@ -148,7 +104,7 @@ class Bundle:
         """Bytes held in memory as a bundle (see :meth:`from_stream`)."""
         b = cls(Path(name), limits)
         b._single_data = data
-        if _bytes_are_archive(data):
+        if bytes_are_archive(data):
             b.single = False
         else:
             b.single = True
@@ -184,7 +140,7 @@ class Bundle:
             top = self._folder_members(self.root)
         else:
             # The top-level archive is streamed from disk, never loaded whole.
-            top = self._archive_members(self.root.name, "", "", self._open_root, depth=0, top=True)
+            top = self._archives.members(self.root.name, "", "", self._open_root, top=True)
         for count, m in enumerate(self._expand(top, depth=0), 1):
             if count > self.limits.max_members:
                 self.error(None, "too-many-files", f"more than {self.limits.max_members:,} files; the rest were skipped")
@@ -232,9 +188,7 @@ class Bundle:
                     self.errors.append(exc.as_row(m.display, "bundle"))
                     continue
                 logical = ARCHIVE_RE.sub("", m.path)
-                inner = self._archive_members(
-                    m.name, logical, m.display + "!", lambda d=data: io.BytesIO(d), depth + 1, top=False
-                )
+                inner = self._archives.members(m.name, logical, m.display + "!", lambda d=data: io.BytesIO(d), top=False)
                 yield from self._expand(inner, depth + 1)
             else:
                 yield m
@@ -294,113 +248,6 @@ class Bundle:
             raise IngestError("too-large", f"larger than the {limit:,}-byte limit per file", file=rel)
         return data
 
-    def _archive_members(
-        self, name: str, logical: str, display_prefix: str, opener: Callable[[], io.IOBase], depth: int, top: bool
-    ) -> Iterator[Member]:
-        lower = name.lower()
-        try:
-            fh = opener()
-        except OSError as exc:
-            self.error(display_prefix.rstrip("!") or name, "unreadable", str(exc))
-            return
-        self._closers.append(fh.close)
-        try:
-            if lower.endswith(".zip") or ((top or not _tar_name(lower)) and zipfile.is_zipfile(fh)):
-                fh.seek(0)
-                yield from self._zip_members(fh, logical, display_prefix)
-            else:
-                fh.seek(0)
-                yield from self._tar_members(fh, logical, display_prefix)
-        except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError) as exc:
-            self.error(display_prefix.rstrip("!") or name, "corrupt", f"cannot open archive: {exc}")
-
-    def _join(self, logical: str, name: str) -> str:
-        return f"{logical}/{name}" if logical else name
-
-    def _zip_members(self, fh, logical: str, prefix: str) -> Iterator[Member]:
-        zf = zipfile.ZipFile(fh)
-        self._closers.append(zf.close)
-        for info in zf.infolist():
-            if info.is_dir():
-                continue
-            raw = _printable(info.filename)
-            clean = _clean_name(info.filename)
-            display = prefix + raw
-            if clean is None:
-                self.error(display, "unsafe", "member name is absolute or leaves the archive (zip-slip); not read")
-                continue
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                self.error(display, "unsafe", "member is a symbolic link; not followed")
-                continue
-            if info.flag_bits & 0x1:
-                self.error(display, "encrypted", "member is encrypted; cannot be read")
-                continue
-            if self._is_bomb(info.file_size, info.compress_size):
-                self.error(display, "bomb", f"declares {info.file_size:,} bytes from {info.compress_size:,} compressed; not read")
-                continue
-            yield Member(
-                _printable(self._join(logical, clean)),
-                prefix + _printable(clean),
-                info.file_size,
-                lambda info=info, zf=zf, d=display: self._read_zip(zf, info, d),
-            )
-
-    def _read_zip(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, display: str) -> bytes:
-        limit = self.limits.max_member_bytes
-        try:
-            with zf.open(info) as f:
-                data = f.read(limit + 1)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
-            raise IngestError("corrupt", f"cannot read archive member: {exc}", file=display) from exc
-        if len(data) > limit:
-            raise IngestError("too-large", f"inflates past the {limit:,}-byte limit (possible zip bomb)", file=display)
-        return data
-
-    def _tar_members(self, fh, logical: str, prefix: str) -> Iterator[Member]:
-        tf = tarfile.open(fileobj=fh, mode="r:*")  # noqa: SIM115 - closed by close()
-        self._closers.append(tf.close)
-        for ti in tf:
-            raw = _printable(ti.name)
-            display = prefix + raw
-            if ti.isdir():
-                continue
-            clean = _clean_name(ti.name)
-            if clean is None:
-                self.error(display, "unsafe", "member name is absolute or leaves the archive; not read")
-                continue
-            if ti.issym() or ti.islnk():
-                self.error(display, "unsafe", f"member is a {'symbolic' if ti.issym() else 'hard'} link to {ti.linkname!r}; not followed")
-                continue
-            if not ti.isfile():
-                self.error(display, "unsafe", "member is a device, fifo or other special file; not read")
-                continue
-            yield Member(
-                _printable(self._join(logical, clean)),
-                prefix + _printable(clean),
-                ti.size,
-                lambda ti=ti, tf=tf, d=display: self._read_tar(tf, ti, d),
-                float(ti.mtime),
-            )
-
-    def _read_tar(self, tf: tarfile.TarFile, ti: tarfile.TarInfo, display: str) -> bytes:
-        limit = self.limits.max_member_bytes
-        if ti.size > limit:
-            raise IngestError("too-large", f"{ti.size:,} bytes is past the {limit:,}-byte limit per file", file=display)
-        try:
-            f = tf.extractfile(ti)
-            data = f.read() if f else b""
-        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-            raise IngestError("corrupt", f"cannot read archive member: {exc}", file=display) from exc
-        if len(data) < ti.size:
-            raise IngestError("truncated", f"archive ends after {len(data):,} of {ti.size:,} bytes", file=display)
-        return data
-
-    def _is_bomb(self, size: int, compressed: int) -> bool:
-        if size <= self.limits.ratio_min_bytes:
-            return False
-        return size > self.limits.max_member_bytes or size / max(compressed, 1) > self.limits.max_ratio
-
     # -- reading ---------------------------------------------------------------------------
     def read(self, m: Member) -> bytes:
         """Read one member, counting it against the bundle's total budget."""
@@ -428,10 +275,6 @@ def _inside(target: Path, root: Path) -> bool:
         return False
 
 
-def _tar_name(lower: str) -> bool:
-    return bool(re.search(r"\.(tar|tgz|txz|tbz2?)(\.\w+)?$", lower))
-
-
 def _starts_with(p: Path, magic: bytes) -> bool:
     try:
         with open(p, "rb") as fh:
@@ -440,19 +283,4 @@ def _starts_with(p: Path, magic: bytes) -> bool:
         return False
 
 
-def _bytes_are_archive(data: bytes) -> bool:
-    """Zip, or tar (plain, gzip, xz or bzip2 compressed), told by content."""
-    if zipfile.is_zipfile(io.BytesIO(data)):
-        return True
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tf:
-            return tf.next() is not None
-    except (tarfile.TarError, EOFError, OSError, ValueError, zlib.error):
-        return False
-
-
-def _is_tar(p: Path) -> bool:
-    try:
-        return p.is_file() and tarfile.is_tarfile(p)
-    except OSError:
-        return False
+__all__ = ["ARCHIVE_RE", "STDIN_NAME", "Bundle", "Limits", "Member"]

@@ -19,7 +19,9 @@ the formats read here:
     ``Get-WinEvent | Export-Csv``: an optional ``#TYPE …EventLogRecord`` line, then quoted
     ``EventLogRecord`` properties read by header name.
 
-Pasted forms (copy details in any language, friendly-view XML, PowerShell tables, bare
+XML is read by :mod:`_event_xml`, levels and dates by :mod:`_event_fields` (shared with
+:mod:`event_text`, so neither event module imports the other). Pasted forms (copy details in
+any language, friendly-view XML, PowerShell tables, bare
 descriptions) are read by :mod:`event_text`. Exports carry the *rendered* message (the .evtx does not), so ``message`` is the description
 as exported. Text/CSV exports have no EventData, record id or channel; those stay null.
 Dates: with ``Z`` or an offset they are UTC; the localized wall-clock dates of CSV/text
@@ -34,27 +36,15 @@ import re
 from collections.abc import Sequence
 
 import polars as pl
-from defusedxml import ElementTree as SafeET
 
 from ..errors import IngestError
-from ..frames import EVENT_SCHEMA, TimeBasis, conform, empty, normalise_level
+from ..frames import EVENT_SCHEMA, conform, empty
 from ..io.textio import decode
 from . import event_text
-from .base import Parsed, SourceFile, SourceSpec, build_records, finish_events, lines_frame, utc
+from ._event_fields import NAME, event_level, event_times
+from ._event_xml import EVENT_NS, parse_xml
+from .base import Parsed, SourceFile, SourceSpec, build_records, finish_events, lines_frame
 
-NAME = "event_export"
-EVENT_NS = "/win/2004/08/events/event"
-LEVEL_NUMBERS = {"0": "INFO", "1": "CRITICAL", "2": "ERROR", "3": "WARNING", "4": "INFO", "5": "VERBOSE"}
-# Localized level names seen in Event Viewer exports (en, de, fr, es, it, nl, pt).
-LEVEL_NAMES = {
-    "INFORMATION": "INFO", "INFORMATIONEN": "INFO", "INFORMACIÓN": "INFO", "INFORMAZIONI": "INFO",
-    "INFORMATIE": "INFO", "INFORMAÇÕES": "INFO", "WARNUNG": "WARNING", "AVERTISSEMENT": "WARNING",
-    "ADVERTENCIA": "WARNING", "AVVISO": "WARNING", "WAARSCHUWING": "WARNING", "AVISO": "WARNING",
-    "FEHLER": "ERROR", "ERREUR": "ERROR", "ERRORE": "ERROR", "FOUT": "ERROR", "ERRO": "ERROR",
-    "KRITISCH": "CRITICAL", "CRITIQUE": "CRITICAL", "CRÍTICO": "CRITICAL", "CRITICO": "CRITICAL",
-    "KRITIEK": "CRITICAL", "AUSFÜHRLICH": "VERBOSE", "COMMENTAIRES": "VERBOSE", "DETALLADO": "VERBOSE",
-    "DETTAGLIATO": "VERBOSE", "UITGEBREID": "VERBOSE", "DETALHADO": "VERBOSE",
-}
 # Localized header first fields ("Level", "Date and Time") of Event Viewer CSV/TXT.
 EV_HEADER = re.compile(
     r"^\ufeff?\"?(Level|Ebene|Niveau|Nivel|Livello|Nível)\"?[,\t]\"?(Date and Time|Datum und Uhrzeit|Date et heure|"
@@ -64,18 +54,6 @@ EV_HEADER = re.compile(
 # A data row of Event Viewer CSV/TXT: level, a date, source, numeric id.
 EV_ROW = r"^\"?[^\t,\"]+\"?(?P<sep>[,\t])\"?\d{1,4}[./-]\d{1,2}[./-]\d{1,4}[ T][\d:.]+(?: ?[AaPp]\.? ?[Mm]\.?)?\"?[,\t][^\t]*?[,\t]\"?\d+\"?[,\t]"
 GET_WINEVENT = re.compile(r"^#TYPE System\.Diagnostics\.Eventing\.Reader\.EventLogRecord|^\"?Message\"?,\"?Id\"?,")
-DATE_FORMATS = (
-    "%m/%d/%Y %I:%M:%S %p",
-    "%m/%d/%Y %I:%M %p",
-    "%d/%m/%Y %H:%M:%S",
-    "%d.%m.%Y %H:%M:%S",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y/%m/%d %H:%M:%S",
-    "%m/%d/%Y %H:%M:%S",
-    "%d-%m-%Y %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%d %H:%M:%S%.f",
-)
 
 
 # ---------------------------------------------------------------------------------------
@@ -121,165 +99,8 @@ def sniff(head: bytes) -> bool:
     return detect(decode(head).text) not in (None, "description")
 
 
-# ---------------------------------------------------------------------------------------
-# Shared column helpers
-# ---------------------------------------------------------------------------------------
-
-
-def _level(expr: pl.Expr) -> pl.Expr:
-    """Numeric (System/Level) or localized level names onto logscan's levels."""
-    s = expr.cast(pl.String).str.strip_chars()
-    return (
-        pl.when(s.str.contains(r"^\d+$"))
-        .then(s.replace_strict(LEVEL_NUMBERS, default=None, return_dtype=pl.String))
-        .otherwise(normalise_level(s.str.to_uppercase().replace(LEVEL_NAMES)))
-    )
-
-
-def _times(raw: pl.Expr, frame: pl.DataFrame, column: str) -> list[pl.Expr]:
-    """``time`` and ``time_basis`` from export dates: zone-marked → UTC, otherwise the file's
-    best-parsing local format, marked local-assumed-utc."""
-    s = raw.str.strip_chars()
-    zoned = s.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$")
-    bare = s.str.replace(r"(?:Z|[+-]\d\d:?\d\d)$", "").str.replace(r"(\.\d{1,9})\d*$", "$1")
-    candidates = [bare.str.strptime(pl.Datetime("us"), f, strict=False, exact=True) for f in DATE_FORMATS]
-    counts = frame.select([c.is_not_null().sum().alias(str(i)) for i, c in enumerate(candidates)]).row(0) if frame.height else ()
-    best = max(range(len(candidates)), key=lambda i: (counts[i], -i)) if counts else 0
-    # Zone-marked times: offsets other than UTC are applied.
-    offset = s.str.extract(r"([+-]\d\d):?(\d\d)$", 1).cast(pl.Int64, strict=False)
-    minutes = s.str.extract(r"[+-]\d\d:?(\d\d)$", 1).cast(pl.Int64, strict=False)
-    shift = pl.duration(minutes=(offset * 60 + offset.sign() * minutes).fill_null(0))
-    iso = bare.str.replace("T", " ").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False)
-    time = pl.when(zoned).then(iso - shift).otherwise(candidates[best])
-    basis = (
-        pl.when(time.is_null())
-        .then(pl.lit(TimeBasis.NONE))
-        .when(zoned)
-        .then(pl.lit(TimeBasis.UTC))
-        .otherwise(pl.lit(TimeBasis.LOCAL_ASSUMED_UTC))
-    )
-    return [utc(time).alias("time"), basis.alias("time_basis"), raw.alias("time_raw")]
-
-
 def _finish(df: pl.DataFrame, f: SourceFile) -> pl.DataFrame:
     return finish_events(df, NAME, f)
-
-
-# ---------------------------------------------------------------------------------------
-# XML: Event Viewer "Save All Events As" and wevtutil qe /f:xml
-# ---------------------------------------------------------------------------------------
-
-EVENT_RE = re.compile(r"<Event[\s>].*?</Event>", re.DOTALL)
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _child(el, name: str):
-    for c in el:
-        if _local(c.tag) == name:
-            return c
-    return None
-
-
-def _flatten(el, out: list[dict]) -> None:
-    """UserData: leaf elements as name/value, in document order."""
-    for c in el:
-        if len(c):
-            _flatten(c, out)
-        else:
-            out.append({"name": _local(c.tag), "value": c.text or ""})
-
-
-def _event_row(el) -> dict:
-    system = _child(el, "System")
-    row: dict = {}
-    if system is not None:
-        prov = _child(system, "Provider")
-        if prov is not None:
-            row["provider"] = prov.get("Name") or prov.get("EventSourceName")
-        for tag, key in (("EventID", "_event_id"), ("Level", "_level"), ("EventRecordID", "_record_id"), ("Channel", "channel"), ("Computer", "computer")):
-            c = _child(system, tag)
-            if c is not None and (c.text or "").strip():
-                row[key] = c.text.strip()
-        tc = _child(system, "TimeCreated")
-        if tc is not None:
-            row["time_raw"] = tc.get("SystemTime")
-    data: list[dict] = []
-    ed = _child(el, "EventData")
-    if ed is not None:
-        for c in ed:
-            tag = _local(c.tag)
-            if tag == "Data":
-                data.append({"name": c.get("Name"), "value": c.text or ""})
-            elif tag == "Binary" and (c.text or "").strip():
-                data.append({"name": "Binary", "value": c.text.strip()})
-            elif len(c) == 0:
-                data.append({"name": tag, "value": c.text or ""})
-    ud = _child(el, "UserData")
-    if ud is not None:
-        _flatten(ud, data)
-    row["data"] = data
-    ri = _child(el, "RenderingInfo")
-    if ri is not None:
-        msg = _child(ri, "Message")
-        if msg is not None and (msg.text or "").strip():
-            row["_rendered"] = msg.text
-        lvl = _child(ri, "Level")
-        if lvl is not None and lvl.text and "_level" not in row:
-            row["_level"] = lvl.text
-    return row
-
-
-def parse_xml(text: str, f: SourceFile) -> Parsed:
-    """Each ``<Event>…</Event>`` parsed on its own (defusedxml), so a root is not needed and a
-    damaged event is an error row rather than the end of the file."""
-    rows: list[dict] = []
-    errors: list[dict] = []
-    pos, line = 0, 1
-    for m in EVENT_RE.finditer(text):
-        chunk = m.group(0)
-        line += text.count("\n", pos, m.start())
-        pos = m.start()
-        try:
-            el = SafeET.fromstring(chunk)
-        except Exception as exc:  # ParseError, DTD/entity refusal from defusedxml
-            errors.append({"kind": "parse", "detail": f"event XML: {type(exc).__name__}: {exc}"[:300], "line": line})
-            continue
-        rows.append({**_event_row(el), "line": line, "text": chunk})
-    if not rows:
-        if errors:
-            return Parsed(events=empty(EVENT_SCHEMA), errors=errors)
-        raise IngestError("parse", "no <Event> elements found in the XML export")
-    tail = text[text.rfind("</Event>") + len("</Event>") :] if "</Event>" in text else text
-    if re.search(r"<Event[\s>]", tail):
-        errors.append({"kind": "truncated", "detail": "the last <Event> is not closed (export cut short)", "line": None})
-    schema = {
-        "provider": pl.String, "_event_id": pl.String, "_level": pl.String, "_record_id": pl.String,
-        "channel": pl.String, "computer": pl.String, "time_raw": pl.String, "_rendered": pl.String,
-        "line": pl.Int64, "text": pl.String, "data": pl.List(pl.Struct({"name": pl.String, "value": pl.String})),
-    }
-    df = pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
-    df = df.with_columns(
-        event_id=pl.col("_event_id").cast(pl.Int64, strict=False) & 0xFFFF,
-        record_id=pl.col("_record_id").cast(pl.Int64, strict=False),
-        level=_level(pl.col("_level")),
-    ).with_columns(*_times(pl.col("time_raw"), df, "time_raw"))
-    # Without a rendered message, the same one-liner as the .evtx parser builds (evtx.xml_frame).
-    head = pl.concat_str([pl.col("provider").fill_null("?"), pl.col("event_id").cast(pl.String).fill_null("?")], separator=" ")
-    parts = pl.col("data").list.eval(
-        pl.when((pl.element().struct.field("value").str.strip_chars() == "") | (pl.element().struct.field("name") == "Binary"))
-        .then(None)
-        .when(pl.element().struct.field("name").is_null())
-        .then(pl.element().struct.field("value"))
-        .otherwise(pl.element().struct.field("name") + "=" + pl.element().struct.field("value"))
-    ).list.drop_nulls().list.join("; ").str.replace_all(r"\s+", " ").str.strip_chars()
-    built = pl.when(parts.fill_null("") == "").then(head).otherwise(head + ": " + parts)
-    df = df.with_columns(message=pl.coalesce(pl.col("_rendered").str.strip_chars(), built))
-    # Evidence quotes provider, id, level and message: never the raw XML or <Binary> hex.
-    df = df.with_columns(text=pl.concat_str([head, pl.col("level").fill_null("-"), pl.col("message")], separator=" | "))
-    return Parsed(events=_finish(df, f), errors=errors)
 
 
 # ---------------------------------------------------------------------------------------
@@ -346,9 +167,9 @@ def _parse_ev_tsv(text: str, f: SourceFile) -> Parsed:
 def _ev_columns(df: pl.DataFrame, first_line: int | None) -> pl.DataFrame:
     df = df.with_columns(
         event_id=pl.col("_event_id").str.strip_chars().cast(pl.Int64, strict=False) & 0xFFFF,
-        level=_level(pl.col("_level")),
+        level=event_level(pl.col("_level")),
         event_name=pl.col("_task").str.strip_chars(),
-    ).with_columns(*_times(pl.col("_date"), df, "_date"))
+    ).with_columns(*event_times(pl.col("_date"), df, "_date"))
     if first_line is not None:
         df = df.with_columns(line=_row_lines(df.select("_level", "_date", "provider", "_event_id", "_task", "message"), first_line))
     sep = ","
@@ -384,10 +205,10 @@ def parse_get_winevent(text: str, f: SourceFile) -> Parsed:
     )
     df = df.with_columns(
         event_id=pl.col("_event_id").cast(pl.Int64, strict=False) & 0xFFFF,
-        level=_level(pl.col("_level")),
+        level=event_level(pl.col("_level")),
         line=_row_lines(df.select(list(cols)), 2 + skip),
         text=pl.col("_row"),
-    ).with_columns(*_times(pl.col("_date"), df, "_date"))
+    ).with_columns(*event_times(pl.col("_date"), df, "_date"))
     return Parsed(events=_finish(df, f))
 
 

@@ -27,6 +27,8 @@ import re
 import polars as pl
 
 from ..frames import EVENT_SCHEMA, TimeBasis, conform, empty
+from ._event_fields import NAME, event_level, event_times
+from ._event_xml import parse_xml
 from .base import Parsed, SourceFile, build_records, lines_frame, utc
 
 # Labels of the "Copy details" / wevtutil text block, by language.
@@ -85,15 +87,12 @@ def _label_rx(key: str) -> str:
 
 
 def _level(expr: pl.Expr) -> pl.Expr:
-    from .event_exports import _level as export_level
-
-    return export_level(expr.str.strip_chars().replace(LEVEL_WORDS))
+    """Export level names, plus the Japanese and Chinese words pastes carry."""
+    return event_level(expr.str.strip_chars().replace(LEVEL_WORDS))
 
 
 def parse_copy_details(text: str, f: SourceFile) -> pl.DataFrame:
     """One record per ``Log Name:``/``Event[N]:`` block; fields by (localised) label."""
-    from .event_exports import _times
-
     df = lines_frame(text).with_columns(is_header=pl.col("raw").str.contains(COPY_START))
     rec = build_records(df).filter(pl.col("text").str.contains(COPY_START))
     desc_names = "|".join(re.escape(x) for x in LABELS["_desc"])
@@ -115,7 +114,7 @@ def parse_copy_details(text: str, f: SourceFile) -> pl.DataFrame:
         message=pl.col("_desc"),
     )
     # The XML's SystemTime is UTC; the header's date is local wall time (or a placeholder).
-    rec = rec.with_columns(*_times(pl.coalesce("_xml_time", "_date"), rec, "_date"))
+    rec = rec.with_columns(*event_times(pl.coalesce("_xml_time", "_date"), rec, "_date"))
     return rec
 
 
@@ -138,8 +137,6 @@ def _close_open_elements(xml: str) -> str:
 
 def parse_friendly_xml(text: str, f: SourceFile) -> Parsed:
     """The friendly view's XML, made well-formed where the paste broke it, then read as XML."""
-    from .event_exports import parse_xml
-
     fixed = re.sub(r"(?m)^([ \t]*)- (?=<)", r"\1", text)
     fixed = re.sub(r"""xmlns=(["'])\s*(\S+?)\s*\1""", r"xmlns=\1\2\1", fixed)
     errors: list[dict] = []
@@ -198,9 +195,7 @@ def parse_table(text: str, f: SourceFile) -> pl.DataFrame:
         line=pl.col("idx") + 1,
         text=pl.col("raw"),
     )
-    from .event_exports import _times
-
-    rows = rows.with_columns(*_times(pl.col("time_raw"), rows, "time_raw"))
+    rows = rows.with_columns(*event_times(pl.col("time_raw"), rows, "time_raw"))
     return rows
 
 
@@ -257,4 +252,4 @@ def parse(form: str, text: str, f: SourceFile) -> Parsed:
         df = parse_table(text, f)
     else:
         df = parse_description(text, f)
-    return Parsed(events=conform(df.with_columns(source=pl.lit("event_export"), file=pl.lit(f.display)), EVENT_SCHEMA))
+    return Parsed(events=conform(df.with_columns(source=pl.lit(NAME), file=pl.lit(f.display)), EVENT_SCHEMA))

@@ -3,9 +3,12 @@
 Two engines sit behind one interface, :func:`read_evtx`:
 
 ``evtx`` (default)
-    The Rust-backed ``evtx`` package (pyevtx-rs). It is ~1,000× faster than python-evtx, reads
-    chunks past a stale header (dirty copies of a live log), and with ``skip_errors=True``
-    skips damaged records and chunks with a ``RuntimeWarning`` instead of stopping.
+    The Rust-backed ``evtx`` package (pyevtx-rs). It is ~1,000× faster than python-evtx and
+    reads chunks past a stale header (dirty copies of a live log). A damaged record or chunk is
+    raised from ``next()`` and iteration goes on past it; it is asked *not* to skip errors with
+    a ``RuntimeWarning`` (``skip_errors=True``), because files are parsed on a thread pool and
+    Python's warning capture (``catch_warnings``) is process-wide before 3.14: one thread's
+    capture ending let another thread's warnings reach stderr, or land in the wrong file.
 ``python-evtx``
     The pure-Python reference parser (optional extra ``logscan[python-evtx]``; it cannot share a
     Windows environment with ``evtx`` because ``Evtx/`` and ``evtx/`` clash on a
@@ -41,7 +44,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import warnings
 from collections.abc import Iterator
 
 import polars as pl
@@ -64,7 +66,11 @@ ENGINE_ENV = "LOGSCAN_EVTX_ENGINE"
 ENGINES = ("auto", "evtx", "python-evtx")
 BATCH = 10_000  # records per polars batch: bounded memory on multi-GB logs
 CHUNK_MAGIC_WARNING = re.compile(r"chunk number (\d+): Failed to parse chunk header: Invalid EVTX chunk header magic")
-MAX_CONSECUTIVE_ERRORS = 100  # a parser that keeps failing on next() is not making progress
+# A parser that keeps failing on next() is not making progress. Each damaged record or chunk
+# is one error, so this is far above what a damaged log gives (a 1 GiB file has 16,384 chunks).
+MAX_CONSECUTIVE_ERRORS = 100_000
+#: How a skipped record or chunk is described (the words pyevtx-rs uses for its warnings).
+SKIPPED = "Skipping EVTX data"
 
 # System/Level numbers → levels: content/formats/windows-events.yaml (shared with event_exports).
 LEVEL_FORMAT = "windows_events"
@@ -132,7 +138,7 @@ def _iter_evtx(data: bytes, errors: list[dict]) -> Iterator[tuple[int, str]]:
     from evtx import PyEvtxParser
 
     try:
-        parser = PyEvtxParser(io.BytesIO(data), skip_errors=True)
+        parser = PyEvtxParser(io.BytesIO(data), skip_errors=False)  # errors raised, not warned
         it = iter(parser.records())
     except Exception as exc:  # the package raises OSError/RuntimeError for non-EVTX input
         raise IngestError("parse", f"not a readable EVTX file: {exc}") from exc
@@ -142,8 +148,8 @@ def _iter_evtx(data: bytes, errors: list[dict]) -> Iterator[tuple[int, str]]:
             rec = next(it)
         except StopIteration:
             return
-        except Exception as exc:  # unrecoverable record/chunk error: note it and try to resume
-            errors.append({"kind": "record", "detail": f"{type(exc).__name__}: {exc}", "line": None})
+        except Exception as exc:  # a damaged record or chunk: note it, the iterator moves past it
+            errors.append({"kind": "record", "detail": f"{SKIPPED}: {type(exc).__name__}: {exc}", "line": None})
             failures += 1
             if failures >= MAX_CONSECUTIVE_ERRORS:
                 errors.append({"kind": "parse", "detail": "gave up after repeated record errors", "line": None})
@@ -335,25 +341,22 @@ def read_evtx(data: bytes, engine: str = "auto") -> tuple[pl.DataFrame, list[dic
     frames: list[pl.DataFrame] = []
     numbers: list[int] = []
     xmls: list[str] = []
+    # Errors arrive as exceptions in this thread (see the module docstring): no warnings
+    # filter or capture is touched here, so parallel parses cannot disturb one another.
     records = _iter_evtx(data, engine_errors) if name == "evtx" else _iter_python_evtx(data, engine_errors)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RuntimeWarning)
-        try:
-            for number, xml in records:
-                numbers.append(number)
-                xmls.append(xml)
-                if len(xmls) >= BATCH:
-                    frames.append(xml_frame(numbers, xmls, name))
-                    numbers, xmls = [], []
-            if xmls:
+    try:
+        for number, xml in records:
+            numbers.append(number)
+            xmls.append(xml)
+            if len(xmls) >= BATCH:
                 frames.append(xml_frame(numbers, xmls, name))
-        except IngestError as exc:
-            engine_errors.append({"kind": exc.kind, "detail": exc.detail, "line": None})
-        except Exception as exc:  # an engine failing half-way keeps what it gave
-            engine_errors.append({"kind": "parse", "detail": f"{name}: {type(exc).__name__}: {exc}", "line": None})
-    for w in caught:
-        if issubclass(w.category, RuntimeWarning):
-            engine_errors.append({"kind": "record", "detail": str(w.message), "line": None})
+                numbers, xmls = [], []
+        if xmls:
+            frames.append(xml_frame(numbers, xmls, name))
+    except IngestError as exc:
+        engine_errors.append({"kind": exc.kind, "detail": exc.detail, "line": None})
+    except Exception as exc:  # an engine failing half-way keeps what it gave
+        engine_errors.append({"kind": "parse", "detail": f"{name}: {type(exc).__name__}: {exc}", "line": None})
     events = pl.concat(frames) if frames else empty(EVENT_SCHEMA)
     layout = check_layout(data)
     errors.extend(layout)

@@ -149,9 +149,12 @@ def _parse_one(spec: SourceSpec, src: SourceFile, display: str) -> tuple[Parsed 
         return None, [
             {"file": display, "source": spec.name, "kind": "parser-bug", "detail": f"{type(exc).__name__}: {exc}", "line": None}
         ]
-    if src.decoded.notes:  # NULs removed, Latin-1 bytes, BOM-less UTF-16: say how it was read
+    # Only a file the parser read as text says how it was decoded (NULs removed, Latin-1 bytes,
+    # BOM-less UTF-16); asking ``src.decoded`` here would decode binaries such as .evtx.
+    decoded = src.__dict__.get("decoded")
+    if decoded is not None and decoded.notes:
         errs.append(
-            {"file": display, "source": spec.name, "kind": "decoded", "detail": f"read as {src.decoded.encoding}; " + "; ".join(src.decoded.notes), "line": None}
+            {"file": display, "source": spec.name, "kind": "decoded", "detail": f"read as {decoded.encoding}; " + "; ".join(decoded.notes), "line": None}
         )
     return parsed, errs
 
