@@ -260,8 +260,21 @@ def test_service_and_package_names_per_distribution(k) -> None:
 
 def test_version_floors_are_the_documented_ones(k) -> None:
     linux, windows = k.threshold("linux-agent-floor"), k.threshold("windows-agent-floor")
-    assert linux.value == "2.2.53.1" and linux.in_use == "2.2.53"
-    assert windows.value == "2.7.41491.1010"
+    assert linux.value == "2.2.53.1" and linux.in_use == "2.2.53.1"
+    assert windows.value == windows.in_use == "2.7.41491.1010"
+    # the checks apply exactly these floors (content/checks is where they run)
+    import yaml
+
+    from logscan import content
+
+    floors = {
+        c["id"]: str(c.get("floor"))
+        for f in ("agent-linux.yaml", "agent-windows.yaml")
+        for c in yaml.safe_load(content.path("checks", f).read_text())
+        if "floor" in c
+    }
+    assert floors.get("agent-version-floor") == linux.value
+    assert floors.get("win-agent-version-floor") == windows.value
     assert "support-extensions-agent-version" in linux.source and linux.source == windows.source
     assert any("2.7.41491.1010" in s.text for s in k.fix_steps("win-agent-unresponsive", "windows", None))
     assert any("2.2.53.1" in s.text for s in k.fix_steps("linux-agent-outdated", "linux", None))
