@@ -15,6 +15,9 @@ from ._yaml import load_located, where
 from .fixes import (
     Distro,
     FixDataError,
+    FixStep,
+    LabelledCommand,
+    StepSpec,
     parse_distros,
     parse_steps,
 )
@@ -269,18 +272,17 @@ def load_knowledge() -> Knowledge:
     the startup cache, :mod:`logscan.io.cache`, keyed by the files' content), extension code
     map checked against it."""
     from ..io import cache as disk
-    from . import fixes
 
     pkg = resources.files("logscan.content") / "knowledge"
     names = ("causes.yaml", "error_codes.yaml", "distros.yaml", "thresholds.yaml", "extension_codes.yaml")
-    files = [Path(str(pkg / n)) for n in names] + [Path(__file__), Path(fixes.__file__)]
+    files = [Path(str(pkg / n)) for n in names] + [Path(__file__), Path(__file__).with_name("fixes.py")]
 
     def build() -> Knowledge:
         k = parse_knowledge(_packaged("causes.yaml"), _packaged("error_codes.yaml"))
         check_extension_codes(_packaged("extension_codes.yaml"), k)
         return k
 
-    allowed = (Knowledge, Cause, ErrorCode, Threshold, fixes.Distro, fixes.StepSpec, fixes.LabelledCommand, fixes.FixStep)
+    allowed = (Knowledge, Cause, ErrorCode, Threshold, Distro, StepSpec, LabelledCommand, FixStep)
     return disk.cached(
         "knowledge",
         disk.content_key("knowledge", files),
