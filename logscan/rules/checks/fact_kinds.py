@@ -8,7 +8,10 @@ fact_value         a fact whose subject and key match (``subject``/``key``: rege
                    ``not_matches``); ``when`` adds conditions on other keys of the same
                    subject (their last value, "" when absent); ``unless_line`` skips a fact
                    whose written line (the event at its file:line) matches; ``all_rows``
-                   gives one hit only when every such fact matches (at least ``min_rows``)
+                   gives one hit only when every such fact matches (at least ``min_rows``);
+                   ``lists`` names note fields that list other keys of the same subject
+                   (``{key: REGEX, matches: REGEX}``; the ``item`` group, else the key);
+                   ``timeless`` drops the fact's time from the hit (see below)
 fact_absent        no fact matches ``subject``/``key`` (and ``matches``) while a ``given``
                    fact shows the input that would have held it was read (a process list for
                    "no agent process", a live collection for "no DHCP lease")
@@ -16,7 +19,10 @@ fact_absent        no fact matches ``subject``/``key`` (and ``matches``) while a
 
 Command outputs and the collector's manifest describe state with ordinary facts
 (``service:waagent``/``active``, ``vss_writer:<name>``/``state``, ``collect``/``agent_installed``),
-so one generic kind reads them all and each new check stays data. Named groups of the
+so one generic kind reads them all and each new check stays data. A collector's facts carry
+the time of the collection, not of the failure: ``timeless: true`` keeps that time off the hit,
+so live state neither becomes the reference time of the diagnosis (ageing the log evidence
+against the day the bundle was taken) nor ages itself; it counts like any untimed fact. Named groups of the
 ``subject`` and ``key`` regexes become note fields, beside ``subject``, ``key`` and ``value``.
 """
 
@@ -84,7 +90,7 @@ def _written(events: pl.DataFrame, rows: list[dict]) -> dict[tuple[str, int], st
 
 def _hit(row: dict, check: Check, note: str) -> dict:
     return {"cause": check.cause, "weight": check.weight, "file": row.get("file"), "line": row.get("line"),
-            "time": row.get("time"), "source": row.get("source"), "text": f"{row.get('key')}={row.get('value')}", "note": note}
+            "time": None if check.params.get("timeless") else row.get("time"), "source": row.get("source"), "text": f"{row.get('key')}={row.get('value')}", "note": note}
 
 
 def fact_value(check: Check, ctx) -> list[dict]:
@@ -107,8 +113,15 @@ def fact_value(check: Check, ctx) -> list[dict]:
                 continue
         if written and rx(p["unless_line"]).search(written.get((r["file"], r["line"]), "")):
             continue
-        out.append(_hit(r, check, p["note"].format(**fields)))
+        lists = {name: _listed(ctx.rows, r["subject"], spec) for name, spec in (p.get("lists") or {}).items()}
+        out.append(_hit(r, check, p["note"].format(**fields, **lists)))
     return out
+
+
+def _listed(rows: pl.DataFrame, subject: str, spec: dict) -> str:
+    """Keys of one subject matching ``spec`` (their ``item`` group when named), comma-joined."""
+    items = [f.get("item") or r["key"] for r, f in select(rows, re.escape(subject), spec["key"]) if value_ok(r["value"], spec.get("matches"))]
+    return ", ".join(dict.fromkeys(items)) or "none"
 
 
 def fact_absent(check: Check, ctx) -> list[dict]:
@@ -123,7 +136,7 @@ def fact_absent(check: Check, ctx) -> list[dict]:
         return []
     first = given[0]
     return [{"cause": check.cause, "weight": check.weight, "file": first.get("file"), "line": None,
-             "time": first.get("time"), "source": first.get("source"), "text": None, "note": p["note"]}]
+             "time": None if p.get("timeless") else first.get("time"), "source": first.get("source"), "text": None, "note": p["note"]}]
 
 
 FACT_KINDS = {"fact_value": fact_value, "fact_absent": fact_absent}

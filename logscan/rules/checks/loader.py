@@ -22,7 +22,7 @@ from ...frames import EVENT_SCHEMA
 from .. import validate
 from ..yamlpos import KeyNodes, PositionedYaml
 from .kinds import KINDS, duration, version_tuple
-from .model import Also, Check, Note
+from .model import Also, Check
 
 COMMON = ("id", "title", "kind", "cause", "weight", "why", "source", "heuristic", "reason", "group", "also")
 #: Each kind's own keys: name → (required, value check). Value checks raise ValueError.
@@ -44,9 +44,10 @@ KIND_KEYS: dict[str, Spec] = {
     "fact_value": {"subject": (True, "regex"), "key": (True, "regex"), "matches": (False, "regex"),
                    "not_matches": (False, "regex"), "when": (False, "conditions"), "unless_line": (False, "regex"),
                    "all_rows": (False, "bool"), "min_rows": (False, "count"), "platform": (False, "platform"),
-                   "note": (True, "fact_note")},
+                   "lists": (False, "lists"), "timeless": (False, "bool"), "note": (True, "fact_note")},
     "fact_absent": {"subject": (True, "regex"), "key": (True, "regex"), "matches": (False, "regex"),
-                    "given": (True, "fact_pattern"), "platform": (False, "platform"), "note": (True, "note")},
+                    "given": (True, "fact_pattern"), "platform": (False, "platform"), "timeless": (False, "bool"),
+                    "note": (True, "note")},
 }
 #: Fields a note template may use, per kind.
 NOTE_FIELDS = {"version_floor": ("value", "floor"), "extension_value": ("name", "value"),
@@ -59,18 +60,6 @@ def parse_checks(text: str, file: str, causes: frozenset[str], sources: tuple[st
     """The checks of one file's text; :class:`~logscan.errors.SignatureError` if invalid."""
     r = _CheckReader(text, file, causes, sources)
     return [r.check(data, node) for data, node in r.items()]
-
-
-def parse_notes(text: str, file: str) -> list[Note]:
-    r = PositionedYaml(text, file)
-    out = []
-    for data, node in r.items():
-        if not isinstance(data, dict) or set(data) - {"note", "key", "text", "is_not"} or data.get("note") != "config":
-            raise r.error("a note is {note: config, key: KEY, text: ..., is_not: [...]}", node)
-        keys = r.keys(node)
-        is_not = tuple(_norm_list(data["is_not"])) if "is_not" in data else None
-        out.append(Note(r.string(data, keys, "key"), r.string(data, keys, "text").strip(), is_not))
-    return out
 
 
 def _norm_list(v: Any) -> list[str]:
@@ -188,6 +177,7 @@ class _CheckReader(PositionedYaml):
             "count": lambda x: x if isinstance(x, int) and not isinstance(x, bool) and x >= 1 else _fail("must be a whole number >= 1"),
             "conditions": conditions,
             "fact_pattern": fact_pattern,
+            "lists": lists,
             "of": lambda x: x if isinstance(x, str) and (x == "agent" or x.count("/") == 1) else _fail("of: is agent or SUBJECT/KEY"),
             "note": lambda x: self.template(x, kind),
             "version_bands": lambda x: self.bands(x, _version),
@@ -214,7 +204,7 @@ class _CheckReader(PositionedYaml):
 
     def fact_note(self, text: Any, node: yaml.Node, params: dict[str, Any]) -> str:
         """A fact_value note: its fields are subject, key, value and the regexes' named groups."""
-        groups = tuple(g for k in ("subject", "key") for g in re.compile(params[k]).groupindex)
+        groups = tuple(g for k in ("subject", "key") for g in re.compile(params[k]).groupindex) + tuple(params.get("lists") or ())
         try:
             return self.template(text, "fact_value", groups)
         except ValueError as exc:
@@ -274,6 +264,18 @@ def conditions(v: Any) -> tuple[dict, ...]:
             raise ValueError("a when: item is {key: KEY, matches: REGEX} or {key: KEY, not_matches: REGEX}")
         out.append({k: (str(x) if k == "key" else regex(x)) for k, x in c.items()})
     return tuple(out)
+
+
+def lists(v: Any) -> dict[str, dict]:
+    """``lists:`` of fact_value: {field: {key: REGEX, matches: REGEX (optional)}}."""
+    if not isinstance(v, dict) or not v:
+        raise ValueError("lists: is {field: {key: REGEX, matches: REGEX}}")
+    out = {}
+    for name, spec in v.items():
+        if not str(name).isidentifier() or not isinstance(spec, dict) or "key" not in spec or set(spec) - {"key", "matches"}:
+            raise ValueError(f"lists: {name!r} is {{key: REGEX, matches: REGEX (optional)}} under a plain field name")
+        out[str(name)] = {k: regex(x) for k, x in spec.items()}
+    return out
 
 
 def fact_pattern(v: Any) -> dict:
