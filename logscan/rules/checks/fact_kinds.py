@@ -120,7 +120,11 @@ def fact_value(check: Check, ctx) -> list[dict]:
 
 def _listed(rows: pl.DataFrame, subject: str, spec: dict) -> str:
     """Keys of one subject matching ``spec`` (their ``item`` group when named), comma-joined."""
-    items = [f.get("item") or r["key"] for r, f in select(rows, re.escape(subject), spec["key"]) if value_ok(r["value"], spec.get("matches"))]
+    items = []
+    for key, value in rows.filter(pl.col("subject") == subject).select("key", "value").rows():
+        m = rx(spec["key"]).fullmatch(key or "")
+        if m and value_ok(value, spec.get("matches")):
+            items.append(m.groupdict().get("item") or key)
     return ", ".join(dict.fromkeys(items)) or "none"
 
 
