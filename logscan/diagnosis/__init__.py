@@ -20,7 +20,7 @@ import polars as pl
 
 from ..facts import decide
 from ..knowledge import load_knowledge, render_fix_text
-from ..rules.checks import conf_notes
+from ..rules.checks import report_notes
 from ..rules.signatures import load_signatures
 from ..sources.ingest import LoadedBundle
 from .chart import TIMELINE_SCHEMA, timeline_summary
@@ -102,7 +102,7 @@ def diagnose(
     if code is not None:
         findings, other, not_found = apply_error_code(findings, code, kb)
         _platform_fixes([f for f in findings if not f.fix], kb, facts)
-    notes = conf_notes(bundle.facts)
+    notes = report_notes(bundle.facts)
     coverage = {**bundle.coverage, "signatures": len(sigs)}
     if codes_seen:
         coverage["error_codes_seen"] = codes_seen

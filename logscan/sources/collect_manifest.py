@@ -14,7 +14,7 @@ of the command outputs themselves:
   what the bundle lacks; unreadable files and missing commands are also ingest errors (kind
   ``not-collected``), so every report shows them.
 
-Checks over these facts: :mod:`logscan.collect.evidence`.
+Checks over these facts: ``logscan/content/checks/live-state.yaml``; report notes: ``notes.yaml``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import pytest
 
 import logscan
 from logscan.collect import FileLimits, Options, collect_to_file
-from logscan.collect.evidence import agent_not_installed, wireserver_unreachable
+from logscan.rules.checks import run_checks
 
 from .conftest import HUGE_TAIL, OUTSIDE_SECRET, PROTECTED, FakeRunner, refuse_all
 
@@ -96,10 +96,17 @@ def test_scan_reads_the_collected_bundle(collected) -> None:
     errs = b.ingest_errors.filter(pl.col("kind") == "not-collected")["detail"].to_list()
     assert any("evil-abs.log" in e for e in errs) and any("waagent --version" in e for e in errs)
     assert OUTSIDE_SECRET not in json.dumps(b.ingest_errors.to_dicts(), default=str)
+    hits = run_checks(b)
+    connect = hits.filter(pl.col("signature") == "wireserver-connect-test")
+    assert set(connect["cause"]) == {"wireserver-blocked"} and connect.height == 4  # manifest + outputs, 2 ports
     report = logscan.scan(out)
-    assert report.findings and report.findings[0].cause == "linux-agent-config"  # Extensions.Enabled=n
-    hits = wireserver_unreachable(b)
-    assert {h["cause"] for h in hits} == {"wireserver-blocked"} and len(hits) == 2
+    causes = [f.cause for f in report.findings]
+    assert causes[0] == "linux-agent-config"  # Extensions.Enabled=n
+    # the fake VM's other faults, from the live state: the connect test (run as root here or
+    # not, the outputs say it failed), /var mounted noexec, no python at all
+    assert {"wireserver-blocked", "extension-install-failed", "extension-python-missing"} <= set(causes)
+    assert any(n.startswith("sos_commands/filesys/df_-h:2: / is 100% full") for n in report.notes)
+    assert any("Commands not installed" in n and "azure/waagent_--version" in n for n in report.notes)
 
 
 def test_no_commands_collects_files_only(fake_root: Path, tmp_path: Path) -> None:
@@ -132,7 +139,7 @@ def test_unreadable_file_is_listed(fake_root: Path, tmp_path: Path, monkeypatch)
     assert "etc/waagent.conf" not in _members(tmp_path / "u.tar.gz")
 
 
-def test_on_this_machine_without_an_agent_it_says_not_installed(tmp_path: Path, monkeypatch) -> None:
+def test_on_this_machine_without_an_agent_it_says_not_installed(tmp_path: Path) -> None:
     """Real commands on the CI machine (no agent); the network test is injected."""
     if Path("/usr/sbin/waagent").exists() or Path("/var/lib/waagent").exists():
         pytest.skip("an agent is installed here")
@@ -140,15 +147,9 @@ def test_on_this_machine_without_an_agent_it_says_not_installed(tmp_path: Path, 
     m = collect_to_file(out, Options(connect=refuse_all, since="1 hour ago"))
     assert {c["path"] for c in m["commands"] if c["status"] == "missing"} >= {"sos_commands/azure/waagent_--version"}
     assert "var/log/waagent.log" in m["absent"]
-    b = logscan.load(out)
-    hits = agent_not_installed(b)
-    assert len(hits) == 1 and hits[0]["cause"] == "agent-not-running"
-    assert "not installed" in hits[0]["note"] and "usr/sbin/waagent" in hits[0]["note"]
-    assert "azure/waagent_--version" in hits[0]["note"]
-    # Wired as the lead would (one registration in rules/checks.py), scan names the cause.
-    from logscan.rules import checks
-
-    monkeypatch.setattr(checks, "CHECKS", [*checks.CHECKS, checks.Check("collect-agent-not-installed", "agent not installed", ("agent-not-running",), agent_not_installed)])
+    # The shipped check set (content/checks/live-state.yaml) names the cause.
     report = logscan.scan(out)
-    assert report.findings[0].cause == "agent-not-running"
-    assert any("not installed" in (e.note or "") for e in report.findings[0].evidence)
+    top = report.findings[0]
+    assert top.cause == "agent-not-running" and top.confidence == "confirmed"
+    note = next(e.note for e in top.evidence if "not installed" in (e.note or ""))
+    assert "usr/sbin/waagent" in note and "azure/waagent_--version" in note

@@ -8,9 +8,9 @@ import zipfile
 import polars as pl
 import pytest
 
-from logscan.collect.evidence import agent_disabled, notes, wireserver_unreachable
 from logscan.collect.mask import MaskError, mask_file
 from logscan.errors import IngestError
+from logscan.rules.checks import report_notes, run_checks
 from logscan.sources import spec_for
 from logscan.sources.base import SourceFile
 from logscan.sources.collect_manifest import SPEC, parse
@@ -76,15 +76,24 @@ def test_manifest_is_claimed_and_parsed_into_collect_facts() -> None:
     assert p.facts["time"].dt.year().to_list()[0] == 2024
     assert [e["kind"] for e in p.errors] == ["not-collected"]
 
-    class Ctx:
-        def __init__(self, facts: pl.DataFrame):
-            self.facts = facts
+    hits = run_checks(_Bundle(p.facts))
+    assert hits.filter(pl.col("signature") == "wireserver-connect-test").height == 0  # as a non-root user: says nothing
+    as_root = parse(SourceFile(path, path, _manifest(euid=0))).facts
+    connect = run_checks(_Bundle(as_root)).filter(pl.col("signature") == "wireserver-connect-test")
+    assert connect["note"].to_list() == ["a TCP connection from the VM to 168.63.129.16:32526 did not connect (refused)"]
+    assert hits.filter(pl.col("signature") == "collect-agent-disabled")["cause"].to_list() == ["agent-not-running"]
+    notes = report_notes(p.facts)
+    assert any("1 file(s) were not collected (e.g. var/log/syslog)" in n for n in notes)
+    assert any("Collected without root" in n for n in notes)
 
-    ctx = Ctx(p.facts)
-    hits = wireserver_unreachable(ctx)
-    assert len(hits) == 1 and "32526 was refused" in hits[0]["note"]
-    assert agent_disabled(ctx)[0]["cause"] == "agent-not-running"
-    assert any("could not be collected" in n for n in notes(p.facts))
+
+class _Bundle:
+    """What run_checks reads of a loaded bundle."""
+
+    def __init__(self, facts: pl.DataFrame):
+        from logscan.frames import events_from_records
+
+        self.facts, self.events, self.name, self.coverage = facts, events_from_records([]), "vm", {"platform": "linux"}
 
 
 @pytest.mark.parametrize("bad", [b"not json", b"[1, 2]", b'{"commands": "x", "probes": [], "not_collected": 3}'])

@@ -25,8 +25,11 @@ from ...io import cache as disk
 from .. import validate
 from ..yamlpos import PositionedYaml
 from .kinds import KINDS, Context, version_tuple
-from .loader import check_files, parse_checks, parse_notes
-from .model import HIT_SCHEMA, Also, Check, Note
+from .loader import check_files, parse_checks
+from .model import HIT_SCHEMA, Also, Check, FactNote, Note
+from .notes import conf_notes as _conf_notes
+from .notes import fact_notes as _fact_notes
+from .notes import parse_notes
 
 
 def checks_dir() -> Path:
@@ -61,7 +64,7 @@ def _load(key: str, files: tuple[Path, ...]) -> tuple[Check, ...]:
 
 
 @cache
-def notes() -> tuple[Note, ...]:
+def notes() -> tuple[Note | FactNote, ...]:
     f = checks_dir() / "notes.yaml"
     return tuple(parse_notes(f.read_text(encoding="utf-8"), str(f)))
 
@@ -114,15 +117,13 @@ def run_checks(bundle, at: datetime | None = None, checks: list[Check] | None = 
 
 def conf_notes(facts: pl.DataFrame) -> list[str]:
     """Things worth telling the engineer about the conf that are not a cause by themselves."""
-    rows = facts.filter(pl.col("subject") == "conf").select("key", "value", "file", "line").to_dicts()
-    last = {r["key"]: r for r in rows}
-    out = []
-    for n in notes():
-        r = last.get(n.key)
-        if r is None or (n.values_not is not None and (r["value"] or "").strip().lower() in n.values_not):
-            continue
-        out.append(f"{r['file']}:{r['line']}: " + n.text.format(key=r["key"], value=r["value"]))
-    return out
+    return _conf_notes(facts, notes())
 
 
-__all__ = ["HIT_SCHEMA", "Check", "conf_notes", "extension_codes", "load_checks", "run_checks", "version_tuple"]
+def report_notes(facts: pl.DataFrame) -> list[str]:
+    """Every report note: the conf's, then the collected state's (full disks, missing
+    commands, ``--no-commands``), as ``notes.yaml`` lists them."""
+    return _conf_notes(facts, notes()) + _fact_notes(facts, notes())
+
+
+__all__ = ["HIT_SCHEMA", "Check", "conf_notes", "extension_codes", "load_checks", "report_notes", "run_checks", "version_tuple"]

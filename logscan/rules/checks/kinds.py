@@ -17,6 +17,8 @@ status_code        a numeric code (``keys``) of an extension is in code ``table`
 silence            the last line of ``log`` (minus ``ignore`` rows) is ``threshold`` or more
                    before ``--at`` or the newest other event
 source_presence    ``log`` has events (``present: true``) or has none (``present: false``)
+fact_value,        any fact's value, and the absence of a fact: see :mod:`.fact_kinds`
+fact_absent
 =================  ==========================================================================
 
 Each returns hit dicts (cause, weight, file, line, time, source, text, note) in a stable order.
@@ -32,6 +34,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from ...facts import Facts
+from .fact_kinds import FACT_KINDS
 from .model import Check
 
 
@@ -252,4 +255,5 @@ KINDS: dict[str, Callable[[Check, Context], list[dict]]] = {
     "status_code": status_code,
     "silence": silence,
     "source_presence": source_presence,
+    **FACT_KINDS,
 }

@@ -10,17 +10,19 @@ with a ``reason:``.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import yaml
 
 from ...frames import EVENT_SCHEMA
 from .. import validate
 from ..yamlpos import KeyNodes, PositionedYaml
 from .kinds import KINDS, duration, version_tuple
-from .model import Also, Check, Note
+from .model import Also, Check
 
 COMMON = ("id", "title", "kind", "cause", "weight", "why", "source", "heuristic", "reason", "group", "also")
 #: Each kind's own keys: name → (required, value check). Value checks raise ValueError.
@@ -38,10 +40,18 @@ KIND_KEYS: dict[str, Spec] = {
     "silence": {"log": (True, "log"), "threshold": (True, "duration"), "local_time_slack": (False, "duration"),
                 "ignore": (False, "ignore"), "bands": (False, "duration_bands"), "note": (True, "note")},
     "source_presence": {"log": (True, "log"), "present": (True, "bool"), "note": (True, "note")},
+    # Note last: its fields are the named groups of subject and key (validated with them).
+    "fact_value": {"subject": (True, "regex"), "key": (True, "regex"), "matches": (False, "regex"),
+                   "not_matches": (False, "regex"), "when": (False, "conditions"), "unless_line": (False, "regex"),
+                   "all_rows": (False, "bool"), "min_rows": (False, "count"), "platform": (False, "platform"),
+                   "lists": (False, "lists"), "timeless": (False, "bool"), "note": (True, "fact_note")},
+    "fact_absent": {"subject": (True, "regex"), "key": (True, "regex"), "matches": (False, "regex"),
+                    "given": (True, "fact_pattern"), "platform": (False, "platform"), "timeless": (False, "bool"),
+                    "note": (True, "note")},
 }
 #: Fields a note template may use, per kind.
 NOTE_FIELDS = {"version_floor": ("value", "floor"), "extension_value": ("name", "value"),
-               "status_code": ("name", "code", "code_value", "code_name")}
+               "status_code": ("name", "code", "code_value", "code_name"), "fact_value": ("subject", "key", "value")}
 TABLES = ("codes", "agent_codes")
 PLATFORMS = ("linux", "windows")
 
@@ -50,18 +60,6 @@ def parse_checks(text: str, file: str, causes: frozenset[str], sources: tuple[st
     """The checks of one file's text; :class:`~logscan.errors.SignatureError` if invalid."""
     r = _CheckReader(text, file, causes, sources)
     return [r.check(data, node) for data, node in r.items()]
-
-
-def parse_notes(text: str, file: str) -> list[Note]:
-    r = PositionedYaml(text, file)
-    out = []
-    for data, node in r.items():
-        if not isinstance(data, dict) or set(data) - {"note", "key", "text", "is_not"} or data.get("note") != "config":
-            raise r.error("a note is {note: config, key: KEY, text: ..., is_not: [...]}", node)
-        keys = r.keys(node)
-        is_not = tuple(_norm_list(data["is_not"])) if "is_not" in data else None
-        out.append(Note(r.string(data, keys, "key"), r.string(data, keys, "text").strip(), is_not))
-    return out
 
 
 def _norm_list(v: Any) -> list[str]:
@@ -125,9 +123,14 @@ class _CheckReader(PositionedYaml):
                 if required:
                     raise self.error(f"missing required key {k!r} (kind {kind})", node)
                 continue
+            if how == "fact_note":
+                params[k] = self.fact_note(data[k], keys[k][1], params)
+                continue
             params[k] = self.value(how, data[k], keys[k][1], kind)
         if kind == "config_value" and ("is" in params) == ("is_not" in params):
             raise self.error("a config_value check takes one of is: or is_not:", node)
+        if kind == "fact_value" and ("matches" in params) == ("not_matches" in params):
+            raise self.error("a fact_value check takes one of matches: or not_matches:", node)
         return Check(
             id=self.string(data, keys, "id"),
             title=self.string(data, keys, "title"),
@@ -170,6 +173,11 @@ class _CheckReader(PositionedYaml):
             "duration": _duration,
             "platform": lambda x: x if x in PLATFORMS else _fail(f"platform is one of {', '.join(PLATFORMS)}"),
             "table": lambda x: x if x in TABLES else _fail(f"table is one of {', '.join(TABLES)} (knowledge/extension_codes.yaml)"),
+            "regex": regex,
+            "count": lambda x: x if isinstance(x, int) and not isinstance(x, bool) and x >= 1 else _fail("must be a whole number >= 1"),
+            "conditions": conditions,
+            "fact_pattern": fact_pattern,
+            "lists": lists,
             "of": lambda x: x if isinstance(x, str) and (x == "agent" or x.count("/") == 1) else _fail("of: is agent or SUBJECT/KEY"),
             "note": lambda x: self.template(x, kind),
             "version_bands": lambda x: self.bands(x, _version),
@@ -194,10 +202,18 @@ class _CheckReader(PositionedYaml):
         except (ValueError, TypeError, KeyError) as exc:
             raise self.error(f"{exc}", node) from None
 
-    def template(self, text: Any, kind: str) -> str:
+    def fact_note(self, text: Any, node: yaml.Node, params: dict[str, Any]) -> str:
+        """A fact_value note: its fields are subject, key, value and the regexes' named groups."""
+        groups = tuple(g for k in ("subject", "key") for g in re.compile(params[k]).groupindex) + tuple(params.get("lists") or ())
+        try:
+            return self.template(text, "fact_value", groups)
+        except ValueError as exc:
+            raise self.error(f"{exc}", node) from None
+
+    def template(self, text: Any, kind: str, extra: tuple[str, ...] = ()) -> str:
         if not isinstance(text, str) or not text.strip():
             raise ValueError("a note is a non-empty string")
-        fields = NOTE_FIELDS.get(kind, ()) + (("key", "value") if kind == "config_value" else ())
+        fields = NOTE_FIELDS.get(kind, ()) + (("key", "value") if kind == "config_value" else ()) + extra
         try:
             text.format(**dict.fromkeys(fields, ""))
         except (KeyError, IndexError, ValueError) as exc:
@@ -224,6 +240,49 @@ class _CheckReader(PositionedYaml):
 
 def _fail(message: str) -> Any:
     raise ValueError(message)
+
+
+def regex(v: Any) -> str:
+    """A regex both Python (named groups for notes) and polars (the prefilter) compile."""
+    if not isinstance(v, str) or not v:
+        raise ValueError("must be a non-empty regex string")
+    try:
+        re.compile(v)
+        pl.Series([""]).str.contains(f"(?i)^(?:{v})$")
+    except (re.error, pl.exceptions.ComputeError) as exc:
+        raise ValueError(f"not a usable regex {v!r}: {exc}") from None
+    return v
+
+
+def conditions(v: Any) -> tuple[dict, ...]:
+    """``when:`` of fact_value: [{key, matches | not_matches}], on the same subject's last values."""
+    if not isinstance(v, list) or not v:
+        raise ValueError("when: is a list of {key, matches} or {key, not_matches}")
+    out = []
+    for c in v:
+        if not isinstance(c, dict) or "key" not in c or len(set(c) & {"matches", "not_matches"}) != 1 or set(c) - {"key", "matches", "not_matches"}:
+            raise ValueError("a when: item is {key: KEY, matches: REGEX} or {key: KEY, not_matches: REGEX}")
+        out.append({k: (str(x) if k == "key" else regex(x)) for k, x in c.items()})
+    return tuple(out)
+
+
+def lists(v: Any) -> dict[str, dict]:
+    """``lists:`` of fact_value: {field: {key: REGEX, matches: REGEX (optional)}}."""
+    if not isinstance(v, dict) or not v:
+        raise ValueError("lists: is {field: {key: REGEX, matches: REGEX}}")
+    out = {}
+    for name, spec in v.items():
+        if not str(name).isidentifier() or not isinstance(spec, dict) or "key" not in spec or set(spec) - {"key", "matches"}:
+            raise ValueError(f"lists: {name!r} is {{key: REGEX, matches: REGEX (optional)}} under a plain field name")
+        out[str(name)] = {k: regex(x) for k, x in spec.items()}
+    return out
+
+
+def fact_pattern(v: Any) -> dict:
+    """``given:`` of fact_absent: {subject, key, matches (optional)}."""
+    if not isinstance(v, dict) or not {"subject", "key"} <= set(v) or set(v) - {"subject", "key", "matches"}:
+        raise ValueError("given: is {subject: REGEX, key: REGEX, matches: REGEX (optional)}")
+    return {k: regex(x) for k, x in v.items()}
 
 
 def check_files(folder: Path) -> list[Path]:

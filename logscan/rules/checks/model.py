@@ -50,6 +50,21 @@ class Note:
     values_not: tuple[str, ...] | None = None  # show when the value is none of these; None: always
 
 
+@dataclass(frozen=True)
+class FactNote:
+    """A remark about collected state that is not a cause (``notes.yaml``, ``note: facts``).
+
+    Without ``item`` every matching fact gives its own note (``file:line:`` first); with it,
+    the matching facts give one note whose ``{items}`` lists them (``{count}`` how many)."""
+
+    subject: str  # regex, whole subject, case-insensitive; named groups are text fields
+    key: str  # regex, whole key; named groups are text fields
+    text: str
+    matches: str | None = None  # regex the value must match (whole, case-insensitive)
+    item: str | None = None  # template of one listed fact
+    max_items: int = 5
+
+
 #: The diagnosis hits frame: signature and check hits, one row per (hit, cause).
 HIT_SCHEMA = {
     "signature": pl.String,

@@ -9,6 +9,6 @@ with documented subjects and keys (``docs/CONTRIBUTING.md``, facts vocabulary).
 
 from __future__ import annotations
 
-from . import agent, filesys, network, process, systemd, windows
+from . import agent, df, filesys, network, process, systemd, windows
 
-SPECS = [*systemd.SPECS, *windows.SPECS, *process.SPECS, *network.SPECS, *filesys.SPECS, *agent.SPECS]
+SPECS = [*systemd.SPECS, *windows.SPECS, *process.SPECS, *network.SPECS, *filesys.SPECS, *df.SPECS, *agent.SPECS]

@@ -108,7 +108,7 @@ SPEC_CONN = SourceSpec(
     patterns=(r"(^|/)sos_commands/logscan/connect_[^/]+$",),
     parse=parse_connect,
     description="logscan collect's connection tests to the WireServer (168.63.129.16 ports 80/32526)",
-    platform="linux",
+    platform="any",  # both collectors (Linux and the Windows script) write it
     priority=20,
     example_path="sos_commands/logscan/connect_168.63.129.16_80",
 )
