@@ -81,3 +81,26 @@ def test_every_finding_carries_confidence_in_json() -> None:
     d = logscan.scan(str(SAMPLES / "linux-dhcp-disabled")).as_dict()
     assert d["findings"] and all(f["confidence"] in ("confirmed", "likely", "possible") for f in d["findings"])
     assert d["identity"]["platform"] == "linux"
+
+
+LINUX_ONLY = ("sudo ", "systemctl", "/var/lib/waagent", "iptables", "/etc/sysconfig")
+WINDOWS_ONLY = ("Get-", "Test-NetConnection", "C:\\\\", "net stop", "sc query")
+
+
+@pytest.mark.parametrize("name", ["win-wireserver-blocked", "win-dhcp-disabled", "win-agent-unresponsive"])
+def test_windows_vms_get_windows_fixes_only(name: str) -> None:
+    d = logscan.scan(str(SAMPLES / name)).as_dict()
+    steps = [s for f in d["findings"] for s in f["fix_steps"]]
+    assert steps and all(s["platform"] in ("windows", "any") for s in steps)
+    text = " ".join(f"{s['text']} {s.get('command') or ''}" for s in steps)
+    assert not any(w in text for w in LINUX_ONLY), text
+
+
+@pytest.mark.parametrize("name", ["linux-wireserver-blocked.zip", "linux-dhcp-disabled", "linux-agent-stopped"])
+def test_linux_vms_get_linux_fixes_for_their_distro(name: str) -> None:
+    d = logscan.scan(str(SAMPLES / name)).as_dict()
+    steps = [s for f in d["findings"] for s in f["fix_steps"]]
+    assert steps and all(s["platform"] in ("linux", "any") for s in steps)
+    cmds = " ".join(s.get("command") or "" for s in steps)
+    assert "Get-NetFirewallRule" not in cmds and "Test-NetConnection" not in cmds
+    assert all(f["remediation"] for f in d["findings"] if f["fix_steps"])
