@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -26,6 +27,8 @@ EXTRA = ["time_raw", "text", "data"]
 #: Columns of the JSON/CSV timeline before issue 13 (kept for callers that import it).
 COLUMNS = [*CONTRACT, "time_raw", *USEFUL, *WINDOWS]
 ISO = "%Y-%m-%dT%H:%M:%S%.6fZ"
+#: Rows serialised at a time: the JSON text of a whole timeline is never held in memory.
+CHUNK = 50_000
 
 
 def columns(ev: pl.DataFrame, *, all_columns: bool = False, fmt: str = "json") -> list[str]:
@@ -145,7 +148,9 @@ def write(
         elif fmt == "csv":
             _textual(ev, cols).write_csv(fh)
         elif fmt == "ndjson":
-            _textual(ev, cols).write_ndjson(fh)
+            df = _textual(ev, cols)
+            for off in range(0, df.height, CHUNK):
+                df.slice(off, CHUNK).write_ndjson(fh)
         else:
             _json(fh, _textual(ev, cols), bundle)
 
@@ -154,8 +159,14 @@ def _json(fh: BinaryIO, events: pl.DataFrame, bundle) -> None:
     """``{"vm", "bundle", "events": [...], "ingest_errors": [...]}``: the small parts by
     ``json``, the events array by polars straight into the stream."""
     head = {"vm": bundle.vm, "bundle": bundle.name}
-    fh.write(json.dumps(head, ensure_ascii=False)[:-1].encode("utf-8") + b', "events": ')
-    events.write_json(fh)
+    fh.write(json.dumps(head, ensure_ascii=False)[:-1].encode("utf-8") + b', "events": [')
+    sep = b""
+    for off in range(0, events.height, CHUNK):
+        buf = io.BytesIO()
+        events.slice(off, CHUNK).write_json(buf)
+        fh.write(sep + buf.getvalue()[1:-1])  # the rows without the array's brackets
+        sep = b","
+    fh.write(b"]")
     errors = json.dumps(bundle.ingest_errors.to_dicts(), ensure_ascii=False, default=str)
     fh.write(b', "ingest_errors": ' + errors.encode("utf-8") + b"}\n")
 

@@ -30,10 +30,13 @@ def _reference(path: Path) -> list[dict]:
     return rows
 
 
+@pytest.mark.parametrize("chunk", [7, 50_000])
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
-def test_json_and_ndjson_keep_the_contract_columns(sample: Path, tmp_path: Path) -> None:
+def test_json_and_ndjson_keep_the_contract_columns(sample: Path, chunk: int, tmp_path: Path, monkeypatch) -> None:
+    """Also across the chunks the writers serialise at a time (7 rows: many chunk edges)."""
     if not sample.exists():
         pytest.skip("sample absent")
+    monkeypatch.setattr(tl, "CHUNK", chunk)
     want = _reference(sample)
     out = tmp_path / "t.json"
     res = runner.invoke(app, ["timeline", str(sample), "-f", "json", "-o", str(out)], catch_exceptions=False)
