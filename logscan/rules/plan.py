@@ -53,12 +53,13 @@ def planned_rows(
     for name, expr, req, scope in zip(flag_names, flags, reqs, scopes, strict=True):
         if scope is not None and not (set(scope) & present):
             continue  # no row of its sources: the flag is False everywhere
-        sub = rows
+        # Only the columns the predicate reads are gathered.
+        sub = rows.select(list(dict.fromkeys(["_row", "source", *expr.meta.root_names()])))
         if req:
             ids = pairs.filter(pl.col("_w").is_in(sorted(req)))["_row"].unique()
             if not len(ids):
                 continue
-            sub = rows[ids.sort()]
+            sub = sub[ids.sort()]
         if scope is not None and (present - set(scope) or has_null_source):
             sub = sub.filter(pl.col("source").is_in(list(scope)))
         got = sub.select("_row", expr.alias("_f")).filter(pl.col("_f").fill_null(False))["_row"]
@@ -83,13 +84,17 @@ def _word_rows(rows: pl.DataFrame, words: list[str]) -> pl.DataFrame:
     therefore paired with every word, so its conditions are all computed.
     """
     alternation = "(?i)" + "|".join(rx_escape(w) for w in words)
-    cand = rows.lazy().filter(
-        pl.col("message").str.contains(alternation).fill_null(False) | pl.col("text").str.contains(alternation).fill_null(False)
+    # Where the record's text ends with its message (the header-stripped text: nearly every
+    # row), every word of the message is a word of the text, so the message is searched only
+    # on the other rows.
+    own_message = pl.when(~pl.col("text").str.ends_with(pl.col("message")).fill_null(False)).then(pl.col("message"))
+    cand = rows.lazy().with_columns(_m=own_message).filter(
+        pl.col("_m").str.contains(alternation).fill_null(False) | pl.col("text").str.contains(alternation).fill_null(False)
     )
     found = [
-        pl.col(c).fill_null("").str.extract_many(words, ascii_case_insensitive=True, overlapping=True) for c in ("message", "text")
+        pl.col(c).fill_null("").str.extract_many(words, ascii_case_insensitive=True, overlapping=True) for c in ("_m", "text")
     ]
-    non_ascii = pl.col("message").str.contains(r"[^\x00-\x7F]").fill_null(False) | pl.col("text").str.contains(
+    non_ascii = pl.col("_m").str.contains(r"[^\x00-\x7F]").fill_null(False) | pl.col("text").str.contains(
         r"[^\x00-\x7F]"
     ).fill_null(False)
     every = pl.lit(pl.Series(words, dtype=pl.String).implode())
