@@ -49,7 +49,7 @@ from logscan.errors import IngestError  # noqa: E402
 from logscan.frames import EVENT_SCHEMA, FACT_SCHEMA, concat  # noqa: E402
 from logscan.io import redact  # noqa: E402
 from logscan.io.bundle import Bundle  # noqa: E402
-from logscan.sources import ingest  # noqa: E402
+from logscan.sources import ingest, reading  # noqa: E402
 
 MANIFEST = "bench-manifest.json"
 
@@ -130,19 +130,19 @@ def staged_load(bundle: Path) -> tuple[dict[str, float], dict[str, float], int]:
     files_per_source: Counter[str] = Counter()
     with Bundle.open(bundle) as b:
         for member in b.members():
-            spec, src, _ = clock("read+gunzip", lambda m=member: ingest._prepare(b, m))
-            if spec is None or src is None:
-                continue
-            files_per_source[spec.name] += 1
-            clock("decode", lambda s=src: s.decoded)
-            try:
-                parsed = clock(spec.name, lambda s=src, sp=spec: sp.parse(s), per_source)
-            except IngestError:
-                continue
-            if parsed.events is not None and parsed.events.height:
-                events.append(parsed.events)
-            if parsed.facts is not None and parsed.facts.height:
-                facts.append(parsed.facts)
+            read = clock("read+gunzip+decode+paste", lambda m=member: reading.prepare(b, m))
+            for job in read.jobs:
+                spec, src = job.spec, job.src
+                files_per_source[spec.name] += 1
+                clock("decode", lambda s=src: s.decoded)
+                try:
+                    parsed = clock(spec.name, lambda s=src, sp=spec: sp.parse(s), per_source)
+                except IngestError:
+                    continue
+                if parsed.events is not None and parsed.events.height:
+                    events.append(parsed.events)
+                if parsed.facts is not None and parsed.facts.height:
+                    facts.append(parsed.facts)
     ev = clock("concat", lambda: concat(events, EVENT_SCHEMA))
     n = ev.height
     ev = clock("order", lambda: ingest._order(ev))

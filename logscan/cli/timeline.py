@@ -15,6 +15,7 @@ from .common import captured_warnings, fail, identities_applied, parse_duration,
 class TimelineFormat(str, Enum):
     table = "table"
     json = "json"
+    ndjson = "ndjson"
     csv = "csv"
     parquet = "parquet"
 
@@ -40,11 +41,15 @@ def timeline(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes under the table")] = False,
     redact_identities: Annotated[bool, typer.Option("--redact-identities", help="Pseudonymise names, IPs, ids, e-mails")] = False,
     identity_map: Annotated[Path | None, typer.Option("--identity-map", metavar="FILE", help="Write the pseudonym mapping here")] = None,
+    all_columns: Annotated[
+        bool, typer.Option("--all-columns", help="Also write text (the record as written), time_raw and the Windows event fields")
+    ] = False,
 ) -> None:
     """The bundle's events, merged from every source and ordered by time (UTC).
 
     The table centres on the failure (--at, else the latest ERROR) with --window on each side;
-    JSON, CSV and Parquet hold every event unless a filter is given.
+    JSON, NDJSON, CSV and Parquet hold every event unless a filter is given, in the
+    contract columns (--all-columns adds the rest).
     """
     from .. import load
     from ..reports import timeline as tl
@@ -81,4 +86,4 @@ def timeline(
         note = "; ".join(filter(None, [note, *notes]))
     if fmt == "parquet" and dest is None and output is None:
         fail("--format parquet needs --output FILE (or -o - to write it to standard output)")
-    tl.write(ev, b, fmt, dest, limit=first, last=last, note=None if quiet else note)
+    tl.write(ev, b, fmt, dest, limit=first, last=last, note=None if quiet else note, all_columns=all_columns)

@@ -14,6 +14,7 @@ import polars as pl
 from ..frames import EVENT_SCHEMA, conform, empty
 from .cost import flagged_rows
 from .model import HIT_SCHEMA, Signature
+from .plan import planned_rows
 from .temporal import count_hits, sequence_hits
 from .tree import Count, Sequence
 
@@ -22,7 +23,7 @@ def _empty_hits() -> pl.DataFrame:
     return empty(HIT_SCHEMA)
 
 
-def evaluate(signatures: Iterable[Signature], events: pl.DataFrame) -> pl.DataFrame:
+def evaluate(signatures: Iterable[Signature], events: pl.DataFrame, *, planned: bool = True) -> pl.DataFrame:
     """The hits of every signature over ``events`` (see :data:`HIT_SCHEMA`).
 
     All row predicates (one boolean column per plain signature, one or two per temporal
@@ -30,6 +31,9 @@ def evaluate(signatures: Iterable[Signature], events: pl.DataFrame) -> pl.DataFr
     scan however many signatures there are; hits are gathered from the few flagged rows, and
     temporal signatures are finished on those rows only. Each event appears at most once per
     signature (a ``then`` row that closes two pairs is listed with the first).
+
+    ``planned`` (the default) computes each predicate only on the rows that can satisfy it
+    (:mod:`.plan`); ``planned=False`` is the reference path the equality tests compare with.
     """
     sigs = list(signatures)
     if not sigs or events is None or not events.height:
@@ -48,7 +52,11 @@ def evaluate(signatures: Iterable[Signature], events: pl.DataFrame) -> pl.DataFr
             by_cols.update(s.tree.by)
     flag_names = [n for _, _, names in plans for n in names]
     keep = list(dict.fromkeys(["_row", "file", "line", "time", "source", "level", "text", "message", *by_cols]))
-    small = flagged_rows(events, [s.parts for s in sigs], flags, flag_names, keep)
+    if planned:
+        scopes = [tuple(s.sources) if s.sources else None for _, s, names in plans for _ in names]
+        small = planned_rows(events, [s.parts for s in sigs], flags, flag_names, keep, scopes)
+    else:
+        small = flagged_rows(events, [s.parts for s in sigs], flags, flag_names, keep)
     if not small.height:
         return _empty_hits()
 

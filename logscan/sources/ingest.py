@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import BundleError, IngestError
-from ..frames import EVENT_SCHEMA, FACT_SCHEMA, INGEST_ERROR_SCHEMA, TimeBasis, concat, empty
+from ..frames import EVENT_SCHEMA, FACT_SCHEMA, INGEST_ERROR_SCHEMA, TimeBasis, concat, conform, empty
 from ..io import redact
 from ..io.bundle import Bundle, Limits
 from . import Parsed, SourceFile, SourceSpec, reading, registry
@@ -116,8 +116,9 @@ def load_bundle(bundle: Bundle, *, path: str = "", platform: str | None = None) 
         what = next((f.get("what") for f in files if f.get("what")), None) or next((e["detail"] for e in errors), "nothing readable")
         raise BundleError(f"{bundle.root.name}: not a folder, archive or log file logscan recognises ({what})")
 
+    # Events were masked file by file (``_parse_one``): masking is row by row, so the result is
+    # the same as masking the whole frame, without a second copy of every text column.
     ev = _order(concat(events, EVENT_SCHEMA))
-    ev = redact.events(ev)
     fa = redact.facts(concat(facts, FACT_SCHEMA))
     err = pl.DataFrame(errors, schema=INGEST_ERROR_SCHEMA) if errors else empty(INGEST_ERROR_SCHEMA)
     err = err.with_columns(pl.col("detail").map_batches(redact.series, return_dtype=pl.String))
@@ -149,6 +150,8 @@ def _parse_one(spec: SourceSpec, src: SourceFile, display: str) -> tuple[Parsed 
         return None, [
             {"file": display, "source": spec.name, "kind": "parser-bug", "detail": f"{type(exc).__name__}: {exc}", "line": None}
         ]
+    if parsed.events is not None and parsed.events.height:
+        parsed.events = redact.events(conform(parsed.events, EVENT_SCHEMA))
     # Only a file the parser read as text says how it was decoded (NULs removed, Latin-1 bytes,
     # BOM-less UTF-16); asking ``src.decoded`` here would decode binaries such as .evtx.
     decoded = src.__dict__.get("decoded")
