@@ -30,6 +30,7 @@ EXTENSIONS = {
     ".html": "html",
     ".htm": "html",
     ".csv": "csv",
+    ".ndjson": "ndjson",
     ".parquet": "parquet",
     ".txt": "table",
 }
