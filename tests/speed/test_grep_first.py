@@ -1,0 +1,71 @@
+"""Issue 13's grep-first scan: parsing only the records a scan reads gives the same scan
+report (the JSON document minus its generation time) as the full parse, on every sample, a
+generated fleet of every agent era, a mixed-era bundle and, when present, the shared corpus."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import logscan
+from logscan.diagnosis import diagnose
+from logscan.reports import json_report
+from logscan.rules.grep import grep_plan
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = sorted(p for p in (ROOT / "samples").iterdir() if not p.name.startswith(("_", ".")) and p.suffix not in (".toml", ".py"))
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def _bench(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod  # dataclasses look their module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _doc(bundle: logscan.LoadedBundle) -> dict:
+    doc = json.loads(json_report.render([diagnose(bundle)]))
+    doc.pop("generated")
+    return doc
+
+
+def _same(path: Path) -> logscan.LoadedBundle:
+    full = logscan.load(path)
+    grep = logscan.load(path, grep=grep_plan())
+    assert _doc(grep) == _doc(full), path.name
+    assert grep.facts.equals(full.facts), path.name
+    return full
+
+
+def test_the_plan_covers_the_agent_log() -> None:
+    assert "waagent_log" in grep_plan()
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
+def test_samples_grep_first_find_the_same(sample: Path) -> None:
+    _same(sample)
+
+
+def test_generated_fleet_and_mixed_bundle_grep_first_find_the_same(tmp_path: Path) -> None:
+    _bench("gen_fleet").generate(tmp_path / "fleet", 24, seed=31, lines=400)
+    _bench("gen_bundle").generate(tmp_path / "mixed", mb=2.0)
+    bases: set[str] = set()
+    for path in [*sorted((tmp_path / "fleet" / "bundles").iterdir()), tmp_path / "mixed"]:
+        bases |= set(_same(path).events["time_basis"].drop_nulls().unique().to_list())
+    assert {"utc", "local-assumed-utc"} <= bases  # both agent eras were compared
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="no ../shared/corpus")
+def test_corpus_cases_grep_first_find_the_same(tmp_path: Path) -> None:
+    corpus = _bench("corpus_input")
+    cases = corpus.bundles(CORPUS, tmp_path) if hasattr(corpus, "bundles") else []
+    if not cases:
+        pytest.skip("corpus_input offers no bundles")
+    for path in cases:
+        _same(path)
