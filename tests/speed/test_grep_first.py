@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -61,11 +62,22 @@ def test_generated_fleet_and_mixed_bundle_grep_first_find_the_same(tmp_path: Pat
     assert {"utc", "local-assumed-utc"} <= bases  # both agent eras were compared
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="no ../shared/corpus")
+def _corpus_cases() -> list[tuple[str, str]]:
+    if not (CORPUS / "cases.tsv").is_file():
+        return []
+    rows = [line.split("\t") for line in (CORPUS / "cases.tsv").read_text(encoding="utf-8").splitlines()]
+    return [(r[0], r[1]) for r in rows if len(r) > 1 and r[0].strip() and not r[0].startswith("#")]
+
+
+@pytest.mark.skipif(not _corpus_cases(), reason="no ../shared/corpus")
 def test_corpus_cases_grep_first_find_the_same(tmp_path: Path) -> None:
-    corpus = _bench("corpus_input")
-    cases = corpus.bundles(CORPUS, tmp_path) if hasattr(corpus, "bundles") else []
-    if not cases:
-        pytest.skip("corpus_input offers no bundles")
-    for path in cases:
-        _same(path)
+    """Each labelled case at its place in a bundle, and alone (read by content)."""
+    for n, (file, place) in enumerate(_corpus_cases()):
+        bundle = tmp_path / f"b{n}"
+        (bundle / place).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(CORPUS / file, bundle / place)
+        _same(bundle)
+        single = tmp_path / f"c{n}" / "case.txt"
+        single.parent.mkdir()
+        shutil.copyfile(CORPUS / file, single)
+        _same(single)
