@@ -23,12 +23,12 @@ import re
 from ..facts.agent import _LOG_VERSION
 from ..knowledge import load_knowledge
 from ..sources import registry
-from ..sources.grep import Grep
+from ..sources.grep import Grep, Req
 from ..sources.waagent_log import FACT_LINES
 from .checks import load_checks
 from .compiler import rx_escape
-from .language import And, Not, Or, Predicate, Regex
-from .prefilter import MIN_LITERAL, _predicate, regex_literals
+from .language import And, Or, Predicate, Regex
+from .prefilter import MIN_LITERAL, _predicate, literal_runs, split_alternatives
 
 #: Problem-level words, and the usual companions of a failure.
 PROBLEM_WORDS = ("error", "warn", "critical", "traceback", "exception")
@@ -53,30 +53,32 @@ def grep_plan(signatures: list | None = None) -> dict[str, Grep]:
     for spec in registry():
         if spec.parse_grep is None:
             continue
-        words = _words(spec.name, sigs, codes)
+        needs = _needs(spec.name, sigs, codes)
         aside = _aside(spec.name)
-        if words is None or aside is None:
+        if needs is None or aside is None:
             continue
-        plans[spec.name] = Grep(_alternation(words | set(aside)), _alternation(set(aside)) if aside else None)
+        if aside:
+            needs.append(("w", frozenset(aside)))
+        plans[spec.name] = Grep(tuple(needs), "(?i)" + "|".join(rx_escape(w) for w in sorted(aside)) if aside else None)
     return plans
 
 
-def _words(source: str, sigs: list, codes: tuple[str, ...]) -> set[str] | None:
-    words: set[str] = {*PROBLEM_WORDS, *(c.lower() for c in codes)}
+def _needs(source: str, sigs: list, codes: tuple[str, ...]) -> list[Req] | None:
+    needs: list[Req] = [("w", frozenset({*PROBLEM_WORDS, *(c.lower() for c in codes)}))]
     for rx in FACT_REGEXES.get(source, ()):
-        found = regex_literals(rx)
-        if not found:
+        found = regex_requirement(rx)
+        if found is None:
             return None
-        words |= found
+        needs.append(found)
     for s in sigs:
         if s.sources and source not in s.sources:
             continue
         for part in s.parts:
-            found = literals(part, source)
-            if not found:
+            found = requirement(part, source)
+            if found is None:
                 return None
-            words |= found
-    return words
+            needs.append(found)
+    return needs
 
 
 def _aside(source: str) -> tuple[str, ...] | None:
@@ -92,31 +94,62 @@ def _aside(source: str) -> tuple[str, ...] | None:
     return tuple(out)
 
 
-def _alternation(words: set[str]) -> str:
-    return "(?i)" + "|".join(rx_escape(w) for w in sorted(words))
-
-
-def literals(node: object, source: str) -> frozenset[str] | None:
-    """Words of which every row of ``source`` satisfying ``node`` holds one in its text; None
-    if unknown. :func:`.prefilter.required_literals`, also reading the fields ``source``
-    copies from the text, the levels its text states, and a regex that is one group of
-    alternatives."""
+def requirement(node: object, source: str) -> Req | None:
+    """What every row of ``source`` satisfying ``node`` holds in its text (see
+    :data:`logscan.sources.grep.Req`); None if unknown. :func:`.prefilter.required_literals`
+    with every choice left open (the data picks, file by file), also reading the fields
+    ``source`` copies from the text, the levels its text states, and every literal run of a
+    regex."""
     if isinstance(node, Predicate):
-        return _field_words(node, source) or _predicate(node) or _group_regex(node)
-    if isinstance(node, And):
-        options = [r for r in (literals(i, source) for i in node.items) if r]
-        return min(options, key=lambda ws: (len(ws), -min(map(len, ws)))) if options else None
-    if isinstance(node, Or):
-        out: set[str] = set()
-        for i in node.items:
-            r = literals(i, source)
-            if not r:
-                return None
-            out |= r
-        return frozenset(out)
-    if isinstance(node, Not):
+        words = _field_words(node, source) or _predicate_words(node)
+        if words:
+            return ("w", words)
+        if node.op == "~" and isinstance(node.value, Regex) and node.field in ("message", "text") and not node.value.flags.replace("i", ""):
+            return regex_requirement(node.value.pattern)
         return None
-    return None
+    if isinstance(node, And):
+        options = tuple(r for r in (requirement(i, source) for i in node.items) if r)
+        return ("and", options) if options else None
+    if isinstance(node, Or):
+        items = tuple(requirement(i, source) for i in node.items)
+        return ("or", items) if items and all(items) else None
+    return None  # Not, or an unknown node
+
+
+def _predicate_words(p: Predicate) -> frozenset[str] | None:
+    return None if p.op == "~" else _predicate(p)
+
+
+def regex_requirement(pattern: str) -> Req | None:
+    """Each top-level alternative needs one of its literal runs (any one will do); a pattern
+    that is one group of alternatives (``^(?:a|b)``) is read inside the group."""
+    m = re.match(r"^\(\?([a-zA-Z]+)\)", pattern)
+    if m:
+        if set(m.group(1)) - {"i"}:
+            return None
+        pattern = pattern[m.end() :]
+    inner = _one_group(pattern)
+    alts: list[Req] = []
+    for alt in split_alternatives(inner if inner is not None else pattern):
+        runs = [r.lower() for r in (literal_runs(alt) or []) if len(r) >= MIN_LITERAL]
+        if not runs:
+            return None
+        alts.append(("and", tuple(("w", frozenset({r})) for r in runs)))
+    return ("or", tuple(alts)) if alts else None
+
+
+def _one_group(pattern: str) -> str | None:
+    """The inside of ``^(?:...)`` / ``(?:...)`` when that group is the whole pattern."""
+    m = re.fullmatch(r"\^?\(\?:(.*)\)", pattern, re.S)
+    if not m:
+        return None
+    depth = 0
+    for c in m.group(1):  # "(?:a)|(?:b)" is two groups, not one
+        depth += c == "("
+        depth -= c == ")"
+        if depth < 0:
+            return None
+    return m.group(1)
 
 
 def _field_words(p: Predicate, source: str) -> frozenset[str] | None:
@@ -131,21 +164,4 @@ def _field_words(p: Predicate, source: str) -> frozenset[str] | None:
     return None
 
 
-def _group_regex(p: Predicate) -> frozenset[str] | None:
-    """``^(?:a|b|c)`` (one group of alternatives, anchored or not): the words of each."""
-    if p.op != "~" or not isinstance(p.value, Regex) or p.field not in ("message", "text"):
-        return None
-    m = re.fullmatch(r"\^?\(\?:(.*)\)", p.value.pattern, re.S)
-    if not m or p.value.flags:
-        return None
-    inner = m.group(1)
-    depth = 0
-    for c in inner:  # the group must span the whole pattern: "(a)|(b)" is not one group
-        depth += c == "("
-        depth -= c == ")"
-        if depth < 0:
-            return None
-    return regex_literals(inner)
-
-
-__all__ = ["PROBLEM_WORDS", "grep_plan", "literals"]
+__all__ = ["PROBLEM_WORDS", "grep_plan", "regex_requirement", "requirement"]

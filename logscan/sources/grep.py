@@ -19,15 +19,56 @@ from dataclasses import dataclass
 
 import polars as pl
 
+#: A requirement: ``("w", words)`` (a record holds one of the words), ``("and", reqs)`` (any
+#: one of them is a valid test: the cheapest is used) or ``("or", reqs)`` (all are needed).
+Req = tuple
+
+#: Lines of the sample on which word costs are measured.
+SAMPLE_LINES = 20_000
+_RX_META = set("\\.+*?()|[]{}^$#&-~")
+
 
 @dataclass(frozen=True)
 class Grep:
-    """A source's grep plan: ``pattern`` (a regex alternation) selects records; records
-    matching ``aside`` (a regex) may be set aside by a check, so the latest of the others is
-    kept as well (that check reads it)."""
+    """A source's grep plan, made by :mod:`logscan.rules.grep`: ``needs`` (one requirement per
+    signature part, fact and level) selects records; records matching ``aside`` (a regex)
+    may be set aside by a check, so the latest of the others is kept as well (that check
+    reads it)."""
 
-    pattern: str
+    needs: tuple[Req, ...]
     aside: str | None = None
+
+    def pattern(self, sample: pl.Series) -> str:
+        """The case-insensitive alternation for one file: for each ``and`` the side whose
+        words are rarest in ``sample`` (the file's own lines), as the prefilter does."""
+        words = sorted(set().union(*(_leaves(r) for r in self.needs)))
+        found = (
+            sample.str.extract_many(words, ascii_case_insensitive=True, overlapping=True).explode().drop_nulls().str.to_lowercase()
+            if sample.len() and words
+            else pl.Series([], dtype=pl.String)
+        )
+        counts = dict(found.value_counts().iter_rows()) if found.len() else {}
+        n = max(sample.len(), 1)
+
+        def cost(ws: frozenset[str]) -> float:
+            # Rarest first; without data, fewer and longer words.
+            return sum(counts.get(w, 0) for w in ws) / n + (len(ws) - min(map(len, ws)) / 1000) / 1e6
+
+        chosen: set[str] = set().union(*(_resolve(r, cost) for r in self.needs))
+        return "(?i)" + "|".join("".join("\\" + c if c in _RX_META else c for c in w) for w in sorted(chosen))
+
+
+def _leaves(req: Req) -> frozenset[str]:
+    kind, body = req
+    return body if kind == "w" else frozenset().union(*(_leaves(r) for r in body))
+
+
+def _resolve(req: Req, cost) -> frozenset[str]:
+    kind, body = req
+    if kind == "w":
+        return body
+    options = [_resolve(r, cost) for r in body]
+    return frozenset().union(*options) if kind == "or" else min(options, key=cost)
 
 
 def select_records(lines: pl.DataFrame, plan: Grep) -> tuple[pl.DataFrame, int]:
@@ -38,7 +79,7 @@ def select_records(lines: pl.DataFrame, plan: Grep) -> tuple[pl.DataFrame, int]:
     """
     df = lines.with_columns(
         _rec=pl.col("is_header").fill_null(False).cum_sum(),
-        _hit=pl.col("raw").str.contains(plan.pattern),
+        _hit=pl.col("raw").str.contains(plan.pattern(_sample(lines["raw"]))),
         _aside=pl.col("raw").str.contains(plan.aside) if plan.aside else pl.lit(False),
     )
     recs = df.group_by("_rec", maintain_order=True).agg(
@@ -62,3 +103,9 @@ def select_records(lines: pl.DataFrame, plan: Grep) -> tuple[pl.DataFrame, int]:
     out = df.filter(pl.col("_rec").is_in(kept.implode())).select("idx", "raw")
     return out, recs.height
 
+
+
+def _sample(raw: pl.Series) -> pl.Series:
+    """Every n-th line, at most :data:`SAMPLE_LINES` of them."""
+    step = max(1, raw.len() // SAMPLE_LINES)
+    return raw.gather_every(step) if step > 1 else raw
