@@ -28,7 +28,7 @@ from ..sources.waagent_log import FACT_LINES
 from .checks import load_checks
 from .compiler import rx_escape
 from .language import And, Or, Predicate, Regex
-from .prefilter import MIN_LITERAL, _predicate, literal_runs, split_alternatives
+from .prefilter import MIN_LITERAL, _class_end, _predicate, literal_runs, split_alternatives
 
 #: Problem-level words, and the usual companions of a failure.
 PROBLEM_WORDS = ("error", "warn", "critical", "traceback", "exception")
@@ -131,11 +131,40 @@ def regex_requirement(pattern: str) -> Req | None:
     inner = _one_group(pattern)
     alts: list[Req] = []
     for alt in split_alternatives(inner if inner is not None else pattern):
-        runs = [r.lower() for r in (literal_runs(alt) or []) if len(r) >= MIN_LITERAL]
-        if not runs:
+        options: list[Req] = [("w", frozenset({r.lower()})) for r in (literal_runs(alt) or []) if len(r) >= MIN_LITERAL]
+        options += [r for r in map(regex_requirement, _groups(alt)) if r is not None]
+        if not options:
             return None
-        alts.append(("and", tuple(("w", frozenset({r})) for r in runs)))
+        alts.append(("and", tuple(options)))
     return ("or", tuple(alts)) if alts else None
+
+
+def _groups(pattern: str) -> list[str]:
+    """The insides of the top-level groups every match of ``pattern`` goes through
+    (``(?:a|b)``, not ``(?:a|b)?``; none when ``pattern`` has a top-level ``|``)."""
+    out: list[str] = []
+    depth, start, i, n = 0, 0, 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            i = _class_end(pattern, i) + 1
+            continue
+        if c == "(":
+            depth += 1
+            start = i + 1 if depth == 1 else start
+        elif c == ")" and depth:
+            depth -= 1
+            optional = i + 1 < n and pattern[i + 1] in "?*{"
+            inner = pattern[start:i]
+            if depth == 0 and not optional and not inner.startswith(("?=", "?!", "?<=", "?<!")):
+                out.append(inner[2:] if inner.startswith("?:") else inner if not inner.startswith("?") else "")
+        elif c == "|" and depth == 0:
+            return []
+        i += 1
+    return [g for g in out if g]
 
 
 def _one_group(pattern: str) -> str | None:

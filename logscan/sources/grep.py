@@ -24,7 +24,7 @@ import polars as pl
 Req = tuple
 
 #: Lines of the sample on which word costs are measured.
-SAMPLE_LINES = 20_000
+SAMPLE_LINES = 5_000
 _RX_META = set("\\.+*?()|[]{}^$#&-~")
 
 
@@ -74,19 +74,17 @@ def _resolve(req: Req, cost) -> frozenset[str]:
 def select_records(lines: pl.DataFrame, plan: Grep) -> tuple[pl.DataFrame, int]:
     """The lines (``idx``, ``raw``) of the records to parse, and the file's record count.
 
-    ``lines`` has ``idx``, ``raw``, ``is_header`` and ``time`` (the header's own time, null
-    on other lines), as cheaply computed by the source.
+    ``lines`` has ``idx``, ``raw``, ``is_header`` and ``time``: the header's time, null on
+    other lines, to the second or finer. A coarser time only keeps more records: each file's
+    first and last second instead of its first and last instant.
     """
-    df = lines.with_columns(
-        _rec=pl.col("is_header").fill_null(False).cum_sum(),
-        _hit=pl.col("raw").str.contains(plan.pattern(_sample(lines["raw"]))),
-        _aside=pl.col("raw").str.contains(plan.aside) if plan.aside else pl.lit(False),
-    )
-    recs = df.group_by("_rec", maintain_order=True).agg(
-        _time=pl.col("time").first(), _hit=pl.col("_hit").any(), _aside=pl.col("_aside").any()
-    )
-    eff = pl.col("_time").forward_fill().backward_fill()
-    recs = recs.with_columns(_eff=eff)
+    df = lines.with_columns(_rec=pl.col("is_header").fill_null(False).cum_sum())
+    hit = df.filter(pl.col("raw").str.contains(plan.pattern(_sample(lines["raw"]))))["_rec"].unique()
+    aside = df.filter(pl.col("raw").str.contains(plan.aside))["_rec"].unique() if plan.aside else hit.head(0)
+    # One row per record: its header line (or the lines before the first header).
+    recs = df.filter(pl.col("is_header").fill_null(False) | (pl.col("_rec") == 0)).unique("_rec", keep="first", maintain_order=True)
+    recs = recs.select("_rec", _time=pl.col("time"), _hit=pl.col("_rec").is_in(hit.implode()), _aside=pl.col("_rec").is_in(aside.implode()))
+    recs = recs.with_columns(_eff=pl.col("_time").forward_fill().backward_fill())
     own = pl.col("_eff").filter(~pl.col("_aside"))
     keep = (
         pl.col("_hit")
@@ -102,7 +100,6 @@ def select_records(lines: pl.DataFrame, plan: Grep) -> tuple[pl.DataFrame, int]:
     kept = recs.filter(pl.col("_keep") | pl.col("_rec").is_in(inherit.implode()))["_rec"]
     out = df.filter(pl.col("_rec").is_in(kept.implode())).select("idx", "raw")
     return out, recs.height
-
 
 
 def _sample(raw: pl.Series) -> pl.Series:

@@ -89,28 +89,19 @@ def _body() -> pl.Expr:
     return pl.coalesce(pl.when(has_wrapper).then(raw).str.extract(SYSLOG, 1), raw)
 
 
-#: The time of each era's header, in the order HEADER tries them (OLD's microseconds before
-#: V20's seconds), for the cheap pass of :func:`parse_grep`.
-_TIMES = (
-    r"^(?:(?P<a>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)|(?P<b>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\.\d{6})"
-    r"|(?P<c>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}))"
-)
-
-
 def header_times(df: pl.DataFrame) -> pl.DataFrame:
-    """``is_header`` and the header's ``time`` of every line, without the full header parse:
-    a ``contains`` of the header regex and the timestamp alone (grep-first's cheap pass)."""
+    """``is_header`` and the header's time to the second (``time``) of every line, without
+    the full header parse (grep-first's cheap pass). The second is enough: grep-first keeps
+    every record of a file's first and last second (see :mod:`.grep`)."""
     df = df.with_columns(_body=_body())
     df = df.with_columns(is_header=pl.col("_body").str.contains(HEADER))
-    ts = pl.when(pl.col("is_header")).then(pl.col("_body")).str.extract_groups(_TIMES)
-    df = df.with_columns(_t=ts)
+    stamp = pl.when(pl.col("is_header")).then(pl.col("_body").str.slice(0, 19))
     return df.with_columns(
         time=pl.coalesce(
-            utc(parse_times(pl.col("_t").struct.field("a"), ["%Y-%m-%dT%H:%M:%S%.fZ"])),
-            utc(parse_times(pl.col("_t").struct.field("b"), ["%Y/%m/%d %H:%M:%S%.f"])),
-            utc(parse_times(pl.col("_t").struct.field("c"), ["%Y/%m/%d %H:%M:%S"])),
+            stamp.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False, exact=True),
+            stamp.str.strptime(pl.Datetime("us"), "%Y/%m/%d %H:%M:%S", strict=False, exact=True),
         )
-    ).drop("_body", "_t")
+    ).drop("_body")
 
 
 def parse_agent_log(df: pl.DataFrame) -> pl.DataFrame:
