@@ -18,6 +18,7 @@ times) are kept by :mod:`logscan.sources.grep`. A source any of whose parts need
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ..facts.agent import _LOG_VERSION
@@ -45,9 +46,20 @@ FACT_REGEXES = {"waagent_log": (*(rx for _, _, rx in FACT_LINES), _LOG_VERSION)}
 def grep_plan(signatures: list | None = None) -> dict[str, Grep]:
     """Source name → :class:`Grep` for every source with a grep-first parser the plan can
     serve (see the module docstring); sources left out are parsed fully."""
+    if signatures is None:
+        return dict(_default_plan())
+    return _plan(list(signatures))
+
+
+@functools.cache
+def _default_plan() -> tuple[tuple[str, Grep], ...]:
+    """The shipped signatures' plan, made once per process (batch scans many bundles)."""
     from .signatures import load_signatures
 
-    sigs = signatures if signatures is not None else load_signatures()
+    return tuple(_plan(load_signatures()).items())
+
+
+def _plan(sigs: list) -> dict[str, Grep]:
     codes = tuple(load_knowledge().codes)
     plans: dict[str, Grep] = {}
     for spec in registry():

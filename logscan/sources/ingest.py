@@ -36,6 +36,8 @@ class LoadedBundle:
     facts: pl.DataFrame
     ingest_errors: pl.DataFrame
     coverage: dict = field(default_factory=dict)
+    #: Events of grep-first files counted but not parsed (``load(grep=...)``); 0 otherwise.
+    unparsed_events: int = 0
 
     @property
     def vm(self) -> str:
@@ -141,7 +143,9 @@ def load_bundle(
     err = err.with_columns(pl.col("detail").map_batches(redact.series, return_dtype=pl.String))
     cov = coverage(files_per_source, ev, platform or detect_platform(files_per_source), unrecognised, unparsed)
     cov["files"] = files
-    return LoadedBundle(name=name, path=path or str(bundle.root), events=ev, facts=fa, ingest_errors=err, coverage=cov)
+    return LoadedBundle(
+        name=name, path=path or str(bundle.root), events=ev, facts=fa, ingest_errors=err, coverage=cov, unparsed_events=sum(unparsed.values())
+    )
 
 
 def _shift(first: int) -> pl.Expr:

@@ -81,3 +81,46 @@ def test_corpus_cases_grep_first_find_the_same(tmp_path: Path) -> None:
         single.parent.mkdir()
         shutil.copyfile(CORPUS / file, single)
         _same(single)
+
+
+def test_edge_records_are_kept(tmp_path: Path) -> None:
+    """Records no word selects but a scan reads: lines before the first header, untimed
+    (pasted) records inheriting a dropped record's time, ties in the last second, and the
+    silence check's last line when LogCollector lines come after it."""
+    log = tmp_path / "b" / "var" / "log" / "waagent.log"
+    log.parent.mkdir(parents=True)
+    lines = [
+        "  continuation before any header",
+        "2024-01-01T00:00:00.500000Z INFO Daemon nothing to see",
+        "2024-01-01T00:00:00.100000Z INFO Daemon earlier but later in the file",
+        "2024-01-01T01:00:00.000000Z INFO ExtHandler quiet line",
+        "INFO ExtHandler pasted without a stamp",
+        "ERROR ExtHandler pasted error without a stamp",
+        "  Traceback (most recent call last):",
+        "2024-01-01T02:00:00.000000Z INFO ExtHandler quiet again",
+        "2024-01-01T09:00:00.250000Z INFO ExtHandler last agent line",
+        "2024-01-01T09:00:00.750000Z INFO ExtHandler same second",
+        "2024-01-01T09:00:00.750000Z INFO ExtHandler same instant",
+        "2024-01-02T09:00:00.000000Z INFO LogCollector collecting logs",
+        "2024-01-02T09:00:00.000000Z INFO LogCollector done",
+        "INFO LogCollector untimed after the end",
+    ]
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    full = _same(log.parent.parent.parent)
+    grep = logscan.load(log.parent.parent.parent, grep=grep_plan())
+    assert grep.events.height < full.events.height
+    assert grep.events.height + grep.unparsed_events == full.events.height
+
+
+def test_a_condition_without_words_parses_the_source_fully() -> None:
+    """A part that needs no word (``level == INFO``) could hold on any record: no plan."""
+    import dataclasses
+
+    from logscan.rules.language import Predicate
+    from logscan.rules.signatures import load_signatures
+
+    sigs = load_signatures()
+    plain = next(s for s in sigs if s.sources and "waagent_log" in s.sources and not s.temporal)
+    wordless = dataclasses.replace(plain, tree=Predicate(field="level", op="==", value="INFO"), id="t-wordless")
+    assert "waagent_log" in grep_plan(sigs)
+    assert "waagent_log" not in grep_plan([*sigs, wordless])
