@@ -17,8 +17,9 @@ __version__ = "0.1.0"
 def scan(path, **kwargs):
     """Load a bundle and diagnose it (see :func:`logscan.diagnose.diagnose`)."""
     from .diagnosis import diagnose
+    from .rules.grep import grep_plan
 
-    return diagnose(load(path), **kwargs)
+    return diagnose(load(path, grep=grep_plan(kwargs.get("signatures"))), **kwargs)
 
 
 __all__ = ["LoadedBundle", "__version__", "load", "scan"]

@@ -32,6 +32,7 @@ def scan(
     identity_map: Annotated[Path | None, typer.Option("--identity-map", metavar="FILE", help="Write the pseudonym mapping here")] = None,
     live: Annotated[bool, typer.Option("--live", help="Collect this VM in memory (as `collect` does) and scan that")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No notes on stderr (the report is unchanged)")] = False,
+    full_parse: Annotated[bool, typer.Option("--full-parse", help="Parse every record of big logs (the findings are the same)")] = False,
 ) -> None:
     """Name the most likely cause(s) of the backup failure, with evidence and the fix."""
     from .. import load
@@ -54,7 +55,10 @@ def scan(
 
                 bundle = load_live()
             else:
-                bundle = load(path)
+                from ..rules.grep import grep_plan
+
+                # The HTML chart counts every event, so it needs the full parse.
+                bundle = load(path, grep=None if full_parse or fmt == "html" else grep_plan(sigs))
             bundle = identities_applied(bundle, redact_identities, identity_map)
             report = diagnose(bundle, error_code=error_code, at=when, signatures=sigs)
         except LookupError as exc:

@@ -102,9 +102,12 @@ def _size(path: str) -> int:
 
 def _scan_local(task: Task, path: str) -> BundleResult:
     from ..diagnosis import diagnose
+    from ..rules.grep import grep_plan
     from ..sources.ingest import load
 
-    bundle = load(path)
+    # Grep first (issue 13) unless every event is written out: the counts below are those
+    # of the full parse (problem levels are always parsed; the rest is counted).
+    bundle = load(path, grep=None if task.events_dir else grep_plan(_signatures(task)))
     ev = bundle.events
     size = _size(path)
     if not ev.height and not bundle.facts.height:
@@ -153,7 +156,7 @@ def _scan_local(task: Task, path: str) -> BundleResult:
         "cause_time": _cause_time(task, top),
         "several_vms": several,
         "n_findings": sum(1 for f in d["findings"] if f["status"] == "evidence"),
-        "n_events": ev.height,
+        "n_events": ev.height + bundle.unparsed_events,
         "n_errors": int((levels == "ERROR").sum() + (levels == "CRITICAL").sum()),
         "n_warnings": int((levels == "WARNING").sum()),
         "n_ingest_errors": bundle.ingest_errors.height,

@@ -133,7 +133,13 @@ def regex_literals(pattern: str) -> frozenset[str] | None:
 
 
 def regex_literal(pattern: str) -> str | None:
-    """The longest literal run every match of ``pattern`` must contain, or None.
+    """The longest literal run every match of ``pattern`` must contain, or None."""
+    best = max(literal_runs(pattern) or [], key=len, default="")
+    return best if len(best) >= MIN_LITERAL else None
+
+
+def literal_runs(pattern: str) -> list[str] | None:
+    """Every literal run every match of ``pattern`` must contain (None: a top-level ``|``).
 
     Only top-level sequences are read: any top-level alternation gives None; groups and
     classes break a run (their contents are skipped); a quantifier that can make the
@@ -218,5 +224,4 @@ def regex_literal(pattern: str) -> str | None:
         cur.append(c)
         i += 1
     cut()
-    best = max(runs, key=len, default="")
-    return best if len(best) >= MIN_LITERAL else None
+    return runs

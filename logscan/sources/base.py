@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import polars as pl
 
@@ -49,6 +50,9 @@ class Parsed:
     events: pl.DataFrame | None = None
     facts: pl.DataFrame | None = None
     errors: list[dict] = field(default_factory=list)
+    #: Set by grep-first parsers (:mod:`.grep`): the events the whole file holds, of which
+    #: ``events`` is the part a scan needs. Coverage counts these.
+    total_events: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ class SourceSpec:
     sniff: Callable[[bytes], bool] | None = None
     expected: bool = False  # reported as "missing" in coverage when absent on its platform
     example_path: str = ""  # a path this spec claims; signature examples are parsed as this file
+    #: Grep-first parser of a big log (:mod:`.grep`): only the records a plan selects.
+    parse_grep: Callable[[SourceFile, Any], Parsed] | None = None
 
     @cached_property
     def _compiled(self) -> tuple[re.Pattern[str], ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, deque
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from ..frames import EVENT_SCHEMA, FACT_SCHEMA, INGEST_ERROR_SCHEMA, TimeBasis, 
 from ..io import redact
 from ..io.bundle import Bundle, Limits
 from . import Parsed, SourceFile, SourceSpec, reading, registry
+from .grep import Grep
 from .reading import Job
 
 
@@ -34,6 +36,8 @@ class LoadedBundle:
     facts: pl.DataFrame
     ingest_errors: pl.DataFrame
     coverage: dict = field(default_factory=dict)
+    #: Events of grep-first files counted but not parsed (``load(grep=...)``); 0 otherwise.
+    unparsed_events: int = 0
 
     @property
     def vm(self) -> str:
@@ -52,26 +56,39 @@ class LoadedBundle:
         return out
 
 
-def load(path: str | os.PathLike | Bundle, *, limits: Limits | None = None, platform: str | None = None) -> LoadedBundle:
+def load(
+    path: str | os.PathLike | Bundle,
+    *,
+    limits: Limits | None = None,
+    platform: str | None = None,
+    grep: Mapping[str, Grep] | None = None,
+) -> LoadedBundle:
     """Read the bundle at ``path`` into frames: a folder, an archive, a single file (its kind
     found by content), ``-`` for standard input, or an already open ``Bundle`` (``scan --live``).
+
+    ``grep`` (source name → :class:`.grep.Grep`, made by :func:`logscan.rules.grep.grep_plan`)
+    parses only the records of big logs a scan reads (issue 13's grep-first scan); the
+    default parses everything, as ``timeline`` and the Python API need.
 
     >>> b = load("samples/linux-healthy")          # doctest: +SKIP
     >>> b.events.select("time", "level", "message").head()  # doctest: +SKIP
     """
     if isinstance(path, Bundle):
         with path as bundle:
-            return load_bundle(bundle, path=str(bundle.root), platform=platform)
+            return load_bundle(bundle, path=str(bundle.root), platform=platform, grep=grep)
     with Bundle.open(path, limits) as bundle:
-        return load_bundle(bundle, path=str(path) if str(path) == "-" else str(Path(path)), platform=platform)
+        return load_bundle(bundle, path=str(path) if str(path) == "-" else str(Path(path)), platform=platform, grep=grep)
 
 
-def load_bundle(bundle: Bundle, *, path: str = "", platform: str | None = None) -> LoadedBundle:
+def load_bundle(
+    bundle: Bundle, *, path: str = "", platform: str | None = None, grep: Mapping[str, Grep] | None = None
+) -> LoadedBundle:
     """Read an opened :class:`Bundle` (see :func:`load`)."""
     events: list[pl.DataFrame] = []
     facts: list[pl.DataFrame] = []
     errors: list[dict] = []
     files_per_source: Counter[str] = Counter()
+    unparsed: Counter[str] = Counter()  # events of grep-first files left unparsed, per source
     unrecognised: list[str] = []
     files: list[dict] = []
     # Files are read one at a time (archives are not thread-safe) and parsed on a small
@@ -88,6 +105,8 @@ def load_bundle(bundle: Bundle, *, path: str = "", platform: str | None = None) 
             if parsed is None:
                 return
             shift = _shift(job.first)
+            if parsed.total_events is not None:
+                unparsed[job.spec.name] += parsed.total_events - (parsed.events.height if parsed.events is not None else 0)
             if parsed.events is not None and parsed.events.height:
                 events.append(parsed.events.with_columns(shift) if job.first else parsed.events)
             if parsed.facts is not None and parsed.facts.height:
@@ -104,7 +123,7 @@ def load_bundle(bundle: Bundle, *, path: str = "", platform: str | None = None) 
                 unrecognised.append(member.display)
             for job in read.jobs:
                 files_per_source[job.spec.name] += 1
-                pending.append((pool.submit(_parse_one, job.spec, job.src, job.src.display), job))
+                pending.append((pool.submit(_parse_one, job.spec, job.src, job.src.display, (grep or {}).get(job.spec.name)), job))
                 while len(pending) > workers:
                     collect(*pending.popleft())
         while pending:
@@ -122,9 +141,11 @@ def load_bundle(bundle: Bundle, *, path: str = "", platform: str | None = None) 
     fa = redact.facts(concat(facts, FACT_SCHEMA))
     err = pl.DataFrame(errors, schema=INGEST_ERROR_SCHEMA) if errors else empty(INGEST_ERROR_SCHEMA)
     err = err.with_columns(pl.col("detail").map_batches(redact.series, return_dtype=pl.String))
-    cov = coverage(files_per_source, ev, platform or detect_platform(files_per_source), unrecognised)
+    cov = coverage(files_per_source, ev, platform or detect_platform(files_per_source), unrecognised, unparsed)
     cov["files"] = files
-    return LoadedBundle(name=name, path=path or str(bundle.root), events=ev, facts=fa, ingest_errors=err, coverage=cov)
+    return LoadedBundle(
+        name=name, path=path or str(bundle.root), events=ev, facts=fa, ingest_errors=err, coverage=cov, unparsed_events=sum(unparsed.values())
+    )
 
 
 def _shift(first: int) -> pl.Expr:
@@ -139,11 +160,12 @@ def _parse_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _parse_one(spec: SourceSpec, src: SourceFile, display: str) -> tuple[Parsed | None, list[dict]]:
-    """Run one parser; anything it raises becomes an ingest-error row, never an exception."""
+def _parse_one(spec: SourceSpec, src: SourceFile, display: str, plan: Grep | None = None) -> tuple[Parsed | None, list[dict]]:
+    """Run one parser (its grep-first form when there is a plan for its source); anything it
+    raises becomes an ingest-error row, never an exception."""
     errs: list[dict] = []
     try:
-        parsed = spec.parse(src)
+        parsed = spec.parse_grep(src, plan) if plan is not None and spec.parse_grep is not None else spec.parse(src)
     except IngestError as exc:
         return None, [exc.as_row(display, spec.name)]
     except Exception as exc:  # a parser bug must not cost the rest of the bundle
@@ -194,10 +216,16 @@ def detect_platform(files_per_source: Counter[str]) -> str:
     return "mixed" if win and lin else "unknown"
 
 
-def coverage(files_per_source: Counter[str], events: pl.DataFrame, platform: str, unrecognised: list[str]) -> dict:
-    """What was checked: sources present (files, events), expected sources missing."""
+def coverage(
+    files_per_source: Counter[str], events: pl.DataFrame, platform: str, unrecognised: list[str], unparsed: Counter[str] | None = None
+) -> dict:
+    """What was checked: sources present (files, events), expected sources missing.
+
+    ``unparsed`` counts the events grep-first files hold beyond those parsed, so the counts
+    are those of a full parse."""
     counts = dict(events.group_by("source").len().iter_rows()) if events.height else {}
-    present = {s: {"files": n, "events": int(counts.get(s, 0))} for s, n in sorted(files_per_source.items())}
+    unparsed = unparsed or Counter()
+    present = {s: {"files": n, "events": int(counts.get(s, 0)) + unparsed[s]} for s, n in sorted(files_per_source.items())}
     expected = [
         s.name
         for s in registry()

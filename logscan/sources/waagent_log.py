@@ -34,6 +34,7 @@ from .base import (
     parse_times,
     utc,
 )
+from .grep import Grep, select_records
 
 # 2.2.47+ (thread, optional prefix) and 2.2.46 (prefix only): UTC.
 NEW = (
@@ -80,6 +81,29 @@ HEADER = (
 _HEADER_GROUPS = [n for n in re.compile(HEADER).groupindex if n != "head"]
 
 
+def _body() -> pl.Expr:
+    """The agent line of each raw line: syslog/journal copies carry it after "python3[pid]: ".
+    The wrapper regex runs only on the few lines that can carry one."""
+    raw = pl.col("raw")
+    has_wrapper = raw.str.contains(r"^(?:[A-Z][a-z]{2} [ \d]\d |\d{4}-\d{2}-\d{2}T\S+\s+\S+\s+(?:python|waagent|WALinux))")
+    return pl.coalesce(pl.when(has_wrapper).then(raw).str.extract(SYSLOG, 1), raw)
+
+
+def header_times(df: pl.DataFrame) -> pl.DataFrame:
+    """``is_header`` and the header's time to the second (``time``) of every line, without
+    the full header parse (grep-first's cheap pass). The second is enough: grep-first keeps
+    every record of a file's first and last second (see :mod:`.grep`)."""
+    df = df.with_columns(_body=_body())
+    df = df.with_columns(is_header=pl.col("_body").str.contains(HEADER))
+    stamp = pl.when(pl.col("is_header")).then(pl.col("_body").str.slice(0, 19))
+    return df.with_columns(
+        time=pl.coalesce(
+            stamp.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False, exact=True),
+            stamp.str.strptime(pl.Datetime("us"), "%Y/%m/%d %H:%M:%S", strict=False, exact=True),
+        )
+    ).drop("_body")
+
+
 def parse_agent_log(df: pl.DataFrame) -> pl.DataFrame:
     """Header fields of every line of a lines frame (``idx``, ``raw``), vectorised.
 
@@ -87,11 +111,7 @@ def parse_agent_log(df: pl.DataFrame) -> pl.DataFrame:
     ``process``, ``thread``, ``extension``, ``ext_version`` and ``message`` (the header's
     message part) set on header lines.
     """
-    raw = pl.col("raw")
-    # Syslog/journal copies: the agent line is the part after "python3[pid]: ". The wrapper
-    # regex runs only on the few lines that can carry one.
-    has_wrapper = raw.str.contains(r"^(?:[A-Z][a-z]{2} [ \d]\d |\d{4}-\d{2}-\d{2}T\S+\s+\S+\s+(?:python|waagent|WALinux))")
-    df = df.with_columns(body=pl.coalesce(pl.when(has_wrapper).then(raw).str.extract(SYSLOG, 1), raw))
+    df = df.with_columns(body=_body())
     df = df.with_columns(_h=pl.col("body").str.extract_groups(HEADER))
     df = df.with_columns(*[pl.col("_h").struct.field(n) for n in _HEADER_GROUPS], _head=pl.col("_h").struct.field("head"))
 
@@ -139,7 +159,12 @@ HEADER_FIELDS = ("time", "time_raw", "time_basis", "level", "process", "thread",
 
 def records(text: str) -> pl.DataFrame:
     """Records of an agent-format log with header fields and Event: fields split out."""
-    df = parse_agent_log(lines_frame(text))
+    return records_of(lines_frame(text))
+
+
+def records_of(lines: pl.DataFrame) -> pl.DataFrame:
+    """:func:`records` of a lines frame (all of a file's lines, or whole records of it)."""
+    df = parse_agent_log(lines)
     rec = build_records(df, keep=(*HEADER_FIELDS, "idx"))
     # The message of a multi-line record continues with the record's other lines.
     first_line_len = pl.col("text").str.split("\n").list.first().str.len_chars()
@@ -200,6 +225,14 @@ def parse(f: SourceFile) -> Parsed:
     return Parsed(events=events, facts=facts_from_events(events))
 
 
+def parse_grep(f: SourceFile, plan: Grep) -> Parsed:
+    """:func:`parse` of the records ``plan`` selects (see :mod:`.grep`); the same events for
+    those records, and the record count of the whole file."""
+    lines, total = select_records(header_times(lines_frame(f.text)), plan)
+    events = finish_events(records_of(lines), SPEC.name, f)
+    return Parsed(events=events, facts=facts_from_events(events), total_events=total)
+
+
 def parse_command_execution(f: SourceFile) -> Parsed:
     return Parsed(events=finish_events(records(f.text), COMMAND_EXECUTION.name, f))
 
@@ -212,6 +245,7 @@ SPEC = SourceSpec(
         r"(^|/)truncated_+var_log_waagent\.log.*$",
     ),
     parse=parse,
+    parse_grep=parse_grep,
     description="WALinuxAgent log, every era, rotated and gzipped copies",
     platform="linux",
     priority=10,
