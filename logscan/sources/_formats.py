@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -206,13 +207,29 @@ def formats() -> dict[str, Format]:
             loaded[fmt.name] = fmt
         _FORMATS = loaded  # visible to the parsers the samples run through
         try:
-            for fmt in loaded.values():
-                for sample in fmt.samples:
-                    check_sample(sample)
+            _check_samples_once(loaded)
         except BaseException:
             _FORMATS = None
             raise
         return loaded
+
+
+def _check_samples_once(loaded: dict[str, Format]) -> None:
+    """Run every format's sample lines through its parser, once per content: the outcome
+    depends only on the format files and the parsers' code, so a pass is remembered in the
+    startup cache (:mod:`logscan.io.cache`) under a hash of both and not re-run per process."""
+    from ..io import cache as disk
+
+    def run() -> bool:
+        for fmt in loaded.values():
+            for sample in fmt.samples:
+                check_sample(sample)
+        return True
+
+    here = Path(__file__).resolve().parent
+    inputs: list[Path | str] = sorted(here.rglob("*.py"))
+    inputs += [fmt.file + "\0" + repr(fmt) for fmt in loaded.values()]
+    disk.cached("format-samples", disk.content_key("format-samples", inputs), run, lambda v: v, lambda v: v)
 
 
 def format_facts(name: str) -> Format:
