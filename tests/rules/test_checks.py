@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,18 +14,12 @@ from logscan.rules.checks import conf_notes, load_checks, run_checks
 from logscan.rules.checks.loader import parse_checks
 from logscan.rules.validate import cause_ids, source_names
 
+from ._support import Bundle
+
 T0 = datetime(2024, 5, 30, 13, 0, tzinfo=timezone.utc)
 BY_ID = {c.id: c for c in load_checks()}
 
 
-@dataclass
-class Bundle:
-    """The part of a LoadedBundle that checks read."""
-
-    facts: pl.DataFrame
-    events: pl.DataFrame = field(default_factory=lambda: events_from_records([]))
-    name: str = "vm"
-    coverage: dict = field(default_factory=lambda: {"platform": "linux"})
 
 
 def fact(subject: str, key: str, value: str | None, line: int = 1, source: str = "waagent_conf", t=None) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import polars as pl
@@ -15,16 +14,12 @@ from logscan.rules.checks.loader import parse_checks
 from logscan.rules.checks.notes import parse_notes
 from logscan.rules.validate import cause_ids, source_names
 
+from ._support import Bundle
+
 BY_ID = {c.id: c for c in load_checks()}
 COLLECTED = datetime(2024, 6, 10, 2, 0, tzinfo=timezone.utc)
 
 
-@dataclass
-class Bundle:
-    facts: pl.DataFrame
-    events: pl.DataFrame = field(default_factory=lambda: events_from_records([]))
-    name: str = "vm"
-    coverage: dict = field(default_factory=lambda: {"platform": "linux"})
 
 
 def f(subject: str, key: str, value: str, line: int = 1, file: str = "out", source: str = "cmd", t=None) -> dict:

@@ -4,10 +4,8 @@ generated fleet of every agent era, a mixed-era bundle and, when present, the sh
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,17 +15,10 @@ from logscan.diagnosis import diagnose
 from logscan.reports import json_report
 from logscan.rules.grep import grep_plan
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted(p for p in (ROOT / "samples").iterdir() if not p.name.startswith(("_", ".")) and p.suffix not in (".toml", ".py"))
+from ._support import ROOT, SAMPLES, bench_module
+
 CORPUS = ROOT.parent / "shared" / "corpus"
 
-
-def _bench(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _doc(bundle: logscan.LoadedBundle) -> dict:
@@ -54,8 +45,8 @@ def test_samples_grep_first_find_the_same(sample: Path) -> None:
 
 
 def test_generated_fleet_and_mixed_bundle_grep_first_find_the_same(tmp_path: Path) -> None:
-    _bench("gen_fleet").generate(tmp_path / "fleet", 24, seed=31, lines=400)
-    _bench("gen_bundle").generate(tmp_path / "mixed", mb=2.0)
+    bench_module("gen_fleet").generate(tmp_path / "fleet", 24, seed=31, lines=400)
+    bench_module("gen_bundle").generate(tmp_path / "mixed", mb=2.0)
     bases: set[str] = set()
     for path in [*sorted((tmp_path / "fleet" / "bundles").iterdir()), tmp_path / "mixed"]:
         bases |= set(_same(path).events["time_basis"].drop_nulls().unique().to_list())

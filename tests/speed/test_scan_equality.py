@@ -9,9 +9,7 @@ reference path (``planned=False``, each flag on every candidate row as before is
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,25 +20,16 @@ from logscan.diagnosis import hits as hits_mod
 from logscan.reports import json_report
 from logscan.rules.signatures import evaluate, load_signatures
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted(p for p in (ROOT / "samples").iterdir() if not p.name.startswith(("_", ".")) and p.suffix not in (".toml", ".py"))
-
-
-def _bench(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
+from ._support import SAMPLES, bench_module
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> list[Path]:
     """20 fleet bundles (every fault, both eras, folder/zip/tar.gz) and a 2 MB mixed-era bundle."""
     out = tmp_path_factory.mktemp("fleet")
-    _bench("gen_fleet").generate(out, 20, seed=13, lines=300)
+    bench_module("gen_fleet").generate(out, 20, seed=13, lines=300)
     big = tmp_path_factory.mktemp("mixed")
-    _bench("gen_bundle").generate(big, mb=2.0)
+    bench_module("gen_bundle").generate(big, mb=2.0)
     return [*sorted((out / "bundles").iterdir()), big]
 
 
