@@ -79,6 +79,8 @@ INGEST_ERROR_SCHEMA: dict[str, pl.DataType] = {
 }
 
 LEVELS = ("VERBOSE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: Levels of the records a reader looks at first (``unexplained`` lists them; a grep-first scan keeps them).
+PROBLEM_LEVELS = ("ERROR", "WARNING", "CRITICAL")
 
 _LEVEL_ALIASES = {
     "WARN": "WARNING",

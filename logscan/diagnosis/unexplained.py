@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from ..frames import PROBLEM_LEVELS
 from .benign import benign_mask
 
-PROBLEM_LEVELS = ("ERROR", "WARNING", "CRITICAL")
 #: Templates listed per VM; distinct lines fed to the miner (the rest are counted, not mined).
 MAX_TEMPLATES = 15
 MAX_DISTINCT = 5000

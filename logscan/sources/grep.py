@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from ..frames import PROBLEM_LEVELS
+
 #: A requirement: ``("w", words)`` (a record holds one of the words), ``("and", reqs)`` (any
 #: one of them is a valid test: the cheapest is used) or ``("or", reqs)`` (all are needed).
 Req = tuple
@@ -84,6 +86,33 @@ def select_records(lines: pl.DataFrame, plan: Grep) -> tuple[pl.DataFrame, int]:
     # One row per record: its header line (or the lines before the first header).
     recs = df.filter(pl.col("is_header").fill_null(False) | (pl.col("_rec") == 0)).unique("_rec", keep="first", maintain_order=True)
     recs = recs.select("_rec", _time=pl.col("time"), _hit=pl.col("_rec").is_in(hit.implode()), _aside=pl.col("_rec").is_in(aside.implode()))
+    kept = recs.filter(_kept(recs))["_rec"]
+    out = df.filter(pl.col("_rec").is_in(kept.implode())).select("idx", "raw")
+    return out, recs.height
+
+
+def keep_records(events: pl.DataFrame, plan: Grep, levels: tuple[str, ...] = PROBLEM_LEVELS) -> tuple[pl.DataFrame, int]:
+    """The parsed records (one file's events, in file order) a scan reads, and their count.
+
+    For logs whose record rules need every line (a parser that looks back at the previous
+    line's stamp), the file is parsed whole and the plan then drops the records it cannot
+    use, so everything downstream (masking, signatures, scoring) sees the same few rows the
+    grep-first parse gives. Records at a problem ``level`` are kept whatever their words: a
+    parser may state a level the text does not spell (an outcome line's status)."""
+    text = pl.col("text")
+    recs = events.select(
+        _time=pl.col("time"),
+        _hit=(text.str.contains(plan.pattern(_sample(events["text"]))) | pl.col("level").is_in(list(levels))).fill_null(False),
+        _aside=text.str.contains(plan.aside).fill_null(False) if plan.aside else pl.lit(False),
+    ).with_row_index("_rec")
+    return events.filter(_kept(recs)), events.height
+
+
+def _kept(recs: pl.DataFrame) -> pl.Series:
+    """Which records to keep, from one row per record (``_rec`` in file order, ``_time``
+    possibly null, ``_hit``, ``_aside``): those a word selects, the first, those at the
+    file's earliest and latest time, the latest not set aside, and for each kept record
+    without a time the record whose time it inherits."""
     recs = recs.with_columns(_eff=pl.col("_time").forward_fill().backward_fill())
     own = pl.col("_eff").filter(~pl.col("_aside"))
     keep = (
@@ -97,9 +126,7 @@ def select_records(lines: pl.DataFrame, plan: Grep) -> tuple[pl.DataFrame, int]:
         _keep=keep, _src=pl.when(pl.col("_time").is_not_null()).then(pl.col("_rec")).forward_fill().backward_fill()
     )
     inherit = recs.filter(pl.col("_keep") & pl.col("_time").is_null())["_src"].drop_nulls()
-    kept = recs.filter(pl.col("_keep") | pl.col("_rec").is_in(inherit.implode()))["_rec"]
-    out = df.filter(pl.col("_rec").is_in(kept.implode())).select("idx", "raw")
-    return out, recs.height
+    return recs.select(pl.col("_keep") | pl.col("_rec").is_in(inherit.implode()))["_keep"]
 
 
 def _sample(raw: pl.Series) -> pl.Series:

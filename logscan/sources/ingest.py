@@ -23,7 +23,6 @@ from ..io import redact
 from ..io.bundle import Bundle, Limits
 from . import Parsed, SourceFile, SourceSpec, reading, registry
 from .grep import Grep
-from .reading import Job
 
 
 @dataclass
@@ -96,38 +95,48 @@ def load_bundle(
     # files. At most a few files are in flight, which bounds memory; results are taken in
     # bundle order, so the output does not depend on timing.
     workers = _parse_workers()
+    plans = grep or {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque[tuple[Future, Job]] = deque()
+        pending: deque[Future] = deque()
 
-        def collect(fut: Future, job: Job) -> None:
-            parsed, errs = fut.result()
-            errors.extend(errs)
-            if parsed is None:
-                return
-            shift = _shift(job.first)
-            if parsed.total_events is not None:
-                unparsed[job.spec.name] += parsed.total_events - (parsed.events.height if parsed.events is not None else 0)
-            if parsed.events is not None and parsed.events.height:
-                events.append(parsed.events.with_columns(shift) if job.first else parsed.events)
-            if parsed.facts is not None and parsed.facts.height:
-                facts.append(parsed.facts.with_columns(shift) if job.first else parsed.facts)
-            for e in parsed.errors:
-                line = e.get("line")
-                errors.append({"file": job.src.display, "source": job.spec.name, **e, "line": line + job.first if line else line})
-
-        for member in bundle.members():
-            read = reading.prepare(bundle, member)
+        def collect(fut: Future) -> None:
+            read, results = fut.result()
             errors.extend(read.errors)
             files.extend(read.coverage)
             if read.unrecognised:
-                unrecognised.append(member.display)
-            for job in read.jobs:
+                unrecognised.append(read.display)
+            for job, (parsed, errs) in results:
                 files_per_source[job.spec.name] += 1
-                pending.append((pool.submit(_parse_one, job.spec, job.src, job.src.display, (grep or {}).get(job.spec.name)), job))
-                while len(pending) > workers:
-                    collect(*pending.popleft())
+                errors.extend(errs)
+                if parsed is None:
+                    continue
+                shift = _shift(job.first)
+                if parsed.total_events is not None:
+                    unparsed[job.spec.name] += parsed.total_events - (parsed.events.height if parsed.events is not None else 0)
+                if parsed.events is not None and parsed.events.height:
+                    events.append(parsed.events.with_columns(shift) if job.first else parsed.events)
+                if parsed.facts is not None and parsed.facts.height:
+                    facts.append(parsed.facts.with_columns(shift) if job.first else parsed.facts)
+                for e in parsed.errors:
+                    line = e.get("line")
+                    errors.append({"file": job.src.display, "source": job.spec.name, **e, "line": line + job.first if line else line})
+
+        # Only reading touches the bundle (archives are not thread-safe); gunzip, decoding,
+        # sniffing and parsing run on the pool, a few files at a time (bounded memory), and
+        # results are taken in bundle order, so the output does not depend on timing.
+        for member in bundle.members():
+            raw = reading.read_member(bundle, member)
+            if isinstance(raw, reading.Read):
+                raw.display = member.display
+                done: Future = Future()
+                done.set_result((raw, []))
+                pending.append(done)
+            else:
+                pending.append(pool.submit(_read_and_parse, bundle, member, raw, plans))
+            while len(pending) > workers:
+                collect(pending.popleft())
         while pending:
-            collect(*pending.popleft())
+            collect(pending.popleft())
         errors.extend(bundle.errors)
         name = bundle.name
     if bundle.single and not files_per_source:
@@ -158,6 +167,13 @@ def _parse_workers() -> int:
     if env and env.isdigit() and int(env) > 0:
         return int(env)
     return max(1, min(4, os.cpu_count() or 1))
+
+
+def _read_and_parse(bundle: Bundle, member, data: bytes, plans: Mapping[str, Grep]) -> tuple[reading.Read, list]:
+    """One member from its stored bytes to parsed frames (runs on the pool)."""
+    read = reading.prepare_data(bundle, member, data)
+    read.display = member.display
+    return read, [(job, _parse_one(job.spec, job.src, job.src.display, plans.get(job.spec.name))) for job in read.jobs]
 
 
 def _parse_one(spec: SourceSpec, src: SourceFile, display: str, plan: Grep | None = None) -> tuple[Parsed | None, list[dict]]:

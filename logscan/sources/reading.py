@@ -54,6 +54,7 @@ class Read:
     errors: list[dict] = field(default_factory=list)
     coverage: list[dict] = field(default_factory=list)
     unrecognised: bool = False
+    display: str = ""  # the member's name for evidence
 
 
 def _specs() -> dict[str, SourceSpec]:
@@ -62,17 +63,33 @@ def _specs() -> dict[str, SourceSpec]:
 
 def prepare(bundle: Bundle, member: Member) -> Read:
     """Read a member (gunzip if needed) and decide which parsers read which part of it."""
-    out = Read()
+    raw = read_member(bundle, member)
+    return raw if isinstance(raw, Read) else prepare_data(bundle, member, raw)
+
+
+def read_member(bundle: Bundle, member: Member) -> bytes | Read:
+    """The member's bytes as stored (still gzipped), or a :class:`Read` when it is not read:
+    no kind claims its name and it is no log by its name, or reading it failed.
+
+    This is the only step that touches the bundle's storage (archives are not thread-safe):
+    :func:`prepare_data` does the rest (gunzip, decode, paste cleaning, sniffing) and may run
+    on any thread, so a bundle's files are decompressed and decoded in parallel."""
     logical = GZ_RE.sub("", member.path)
     spec = spec_for(logical)
     if spec is None and not bundle.single and (NOT_BY_CONTENT.search(logical) or not (SNIFF_RE.search(logical) and 0 < member.size < 2 * 1024**3)):
-        return out
-    source_name = spec.name if spec else None
+        return Read()
     try:
-        data = bundle.read(member)
+        return bundle.read(member)
     except IngestError as exc:
-        out.errors.append(exc.as_row(member.display, source_name))
-        return out
+        return Read(errors=[exc.as_row(member.display, spec.name if spec else None)])
+
+
+def prepare_data(bundle: Bundle, member: Member, data: bytes) -> Read:
+    """:func:`prepare` of bytes :func:`read_member` returned (thread-safe)."""
+    out = Read()
+    logical = GZ_RE.sub("", member.path)
+    spec = spec_for(logical)
+    source_name = spec.name if spec else None
     if logical != member.path:
         data = _gunzip(bundle, member, data, source_name, out)
         if data is None:

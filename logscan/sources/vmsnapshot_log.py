@@ -56,6 +56,7 @@ from .base import (
     parse_times,
     utc,
 )
+from .grep import Grep, keep_records
 
 # py3 HandlerUtil.log_py3: no space after "]", no level. As the doc's regex:
 #   ^(?P<ts3>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}) \[(?P<h3>[^\]]+?)-(?P<v3>\d+(?:\.\d+)*)\](?P<msg3>.*)$
@@ -197,6 +198,13 @@ def parse(f: SourceFile) -> Parsed:
     return Parsed(events=finish_events(records(f.text, f.path), SPEC.name, f))
 
 
+def parse_grep(f: SourceFile, plan: Grep) -> Parsed:
+    """:func:`parse`, then only the records ``plan`` selects (see :func:`.grep.keep_records`:
+    the py2 continuation rule reads the previous line's stamp, so every line is parsed)."""
+    events, total = keep_records(finish_events(records(f.text, f.path), SPEC.name, f), plan)
+    return Parsed(events=events, total_events=total)
+
+
 def parse_other(f: SourceFile) -> Parsed:
     return Parsed(events=finish_events(records(f.text, f.path), EXTENSION_LOG.name, f))
 
@@ -208,6 +216,7 @@ SPEC = SourceSpec(
         r"(^|/)truncated_+var_log_azure_Microsoft\.Azure\.RecoveryServices\.VMSnapshotLinux_(\d+(\.\d+)*_)?(host_based_)?extension\.log.*$",
     ),
     parse=parse,
+    parse_grep=parse_grep,
     description="VMSnapshotLinux (Azure Backup) extension.log: py3, py2/hutil.error, freeze buffer, 2016 forms",
     platform="linux",
     priority=20,

@@ -108,16 +108,18 @@ def expr(e: pl.Expr) -> pl.Expr:
     return pl.when(hit).then(_rules(pl.when(hit).then(e))).otherwise(e)
 
 
-def series(s: pl.Series) -> pl.Series:
+def series(s: pl.Series, hit: pl.Series | None = None) -> pl.Series:
     """Mask a whole string column; the rules run on the trigger rows only.
 
     An expression evaluates every branch over every row, so on a big events frame the
     replacement regexes would scan all text; here they see the few rows with a trigger word
-    and the results are put back in place.
+    and the results are put back in place. ``hit`` (optional) marks the rows already known to
+    hold a trigger word; the others are clean.
     """
     if s.dtype != pl.String or not len(s):
         return s
-    hit = s.str.contains(TRIGGER_RX).fill_null(False)
+    if hit is None:
+        hit = s.str.contains(TRIGGER_RX).fill_null(False)
     if not hit.any():
         return s
     idx = hit.arg_true()
@@ -175,11 +177,28 @@ def _data(col: pl.Series) -> pl.Series:
     return map_data_values(col, _mask_data_value)
 
 
+def _trigger_rows(s: pl.Series, where: pl.Series) -> pl.Series:
+    """Rows of ``s`` holding a trigger word, searched only where ``where`` holds."""
+    if not where.any():
+        return pl.repeat(False, len(s), eager=True)
+    if where.all():
+        return s.str.contains(TRIGGER_RX).fill_null(False)
+    idx = where.arg_true()
+    return pl.repeat(False, len(s), eager=True).scatter(idx, s.gather(idx).str.contains(TRIGGER_RX).fill_null(False))
+
+
 def events(df: pl.DataFrame) -> pl.DataFrame:
     """Mask ``text``, ``message`` and Windows event data values of an events frame."""
     if not df.height:
         return df
-    cols = [series(df["text"]), series(df["message"])]
+    text, message = df["text"], df["message"]
+    text_hit = text.str.contains(TRIGGER_RX).fill_null(False)
+    # A record's message is nearly always the end of its text (the header stripped): where it
+    # is, a text without a trigger word has a clean message, so each line is searched once.
+    # Other messages (built from event fields) are searched on their own.
+    own = ~text.str.ends_with(message).fill_null(True) & message.is_not_null()
+    msg_hit = _trigger_rows(message, text_hit | own)
+    cols = [series(text, text_hit), series(message, msg_hit)]
     if "data" in df.columns and df["data"].dtype != pl.Null:
         cols.append(_data(df["data"]).alias("data"))
     return df.with_columns(cols)
