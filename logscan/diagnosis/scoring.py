@@ -66,12 +66,14 @@ def grade(weight: float, factor: float) -> str:
     return CONFIDENCE[level]
 
 
-def _nearest(times: list[datetime], ref: datetime | None) -> datetime | None:
-    if not times:
+def _nearest(times: pl.Series, ref: datetime | None) -> datetime | None:
+    """The time closest to ``ref`` (the first of equals), else the latest."""
+    times = times.drop_nulls()
+    if not len(times):
         return None
     if ref is None:
-        return max(times)
-    return min(times, key=lambda t: abs((ref - t).total_seconds()))
+        return times.max()
+    return times[int((times - ref).abs().arg_min())]
 
 
 def cause_confidence(grades: list[tuple[str, str | None]]) -> str:
@@ -102,7 +104,7 @@ def score_causes(hits: pl.DataFrame, ref: datetime | None, at_given: bool, kb) -
             w = sg["weight"].max()
             if not w:
                 continue
-            best_t = _nearest([t for t in sg["time"].to_list() if t is not None], ref)
+            best_t = _nearest(sg["time"], ref)
             factor = time_factor(best_t, ref, at_given)
             bonus = 1 + 0.05 * min(math.log2(sg.height), 4)
             strengths.append(min(0.97, w * factor * bonus))

@@ -49,6 +49,8 @@ def planned_rows(
     words = sorted(set().union(*[r for r in reqs if r]))
     pairs = _word_rows(rows, words) if words else pl.DataFrame(schema={"_row": pl.UInt32, "_w": pl.String})
 
+    # Row ids per word, split once (each flag then unites a few small lists).
+    by_word: dict[str, pl.Series] = {w: g["_row"] for (w,), g in pairs.partition_by("_w", as_dict=True).items()} if pairs.height else {}
     hit_ids: dict[str, pl.Series] = {}
     for name, expr, req, scope in zip(flag_names, flags, reqs, scopes, strict=True):
         if scope is not None and not (set(scope) & present):
@@ -56,10 +58,10 @@ def planned_rows(
         # Only the columns the predicate reads are gathered.
         sub = rows.select(list(dict.fromkeys(["_row", "source", *expr.meta.root_names()])))
         if req:
-            ids = pairs.filter(pl.col("_w").is_in(sorted(req)))["_row"].unique()
+            ids = _rows_holding(by_word, req)
             if not len(ids):
                 continue
-            sub = sub[ids.sort()]
+            sub = sub[ids]
         if scope is not None and (present - set(scope) or has_null_source):
             sub = sub.filter(pl.col("source").is_in(list(scope)))
         got = sub.select("_row", expr.alias("_f")).filter(pl.col("_f").fill_null(False))["_row"]
@@ -72,6 +74,14 @@ def planned_rows(
     return out.with_columns(
         [pl.col("_row").is_in(hit_ids[n].implode()).alias(n) if n in hit_ids else pl.lit(False).alias(n) for n in flag_names]
     )
+
+
+def _rows_holding(by_word: dict[str, pl.Series], words: frozenset[str] | set[str]) -> pl.Series:
+    """The sorted ids of the rows holding any of ``words``."""
+    found = [by_word[w] for w in sorted(words) if w in by_word]
+    if not found:
+        return pl.Series("_row", [], dtype=pl.UInt32)
+    return found[0].sort() if len(found) == 1 else pl.concat(found).unique().sort()
 
 
 def _word_rows(rows: pl.DataFrame, words: list[str]) -> pl.DataFrame:
@@ -94,9 +104,8 @@ def _word_rows(rows: pl.DataFrame, words: list[str]) -> pl.DataFrame:
     found = [
         pl.col(c).fill_null("").str.extract_many(words, ascii_case_insensitive=True, overlapping=True) for c in ("_m", "text")
     ]
-    non_ascii = pl.col("_m").str.contains(r"[^\x00-\x7F]").fill_null(False) | pl.col("text").str.contains(
-        r"[^\x00-\x7F]"
-    ).fill_null(False)
+    # A string is ASCII exactly when its byte length is its character length (no regex pass).
+    non_ascii = _non_ascii(pl.col("_m")) | _non_ascii(pl.col("text"))
     every = pl.lit(pl.Series(words, dtype=pl.String).implode())
     return (
         cand.select("_row", _w=pl.when(non_ascii).then(every).otherwise(pl.concat_list(found)))
@@ -106,3 +115,7 @@ def _word_rows(rows: pl.DataFrame, words: list[str]) -> pl.DataFrame:
         .unique()
         .collect()
     )
+
+
+def _non_ascii(e: pl.Expr) -> pl.Expr:
+    return (e.str.len_bytes() != e.str.len_chars()).fill_null(False)
