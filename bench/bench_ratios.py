@@ -6,7 +6,7 @@ baseline, and the medians are compared, so load from other processes hits both s
 Peak RSS is the child's own ``ru_maxrss`` (``os.wait4``), not the harness's.
 
     python bench/gen_bundle.py /tmp/bench --mb 100
-    python bench/bench_ratios.py /tmp/bench            # add --scale 2 4 for the RSS growth rows
+    python bench/bench_ratios.py /tmp/bench --scale 2 4   # RSS as the bundle grows (2x, 4x)
 """
 
 from __future__ import annotations
@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*", help="commands to run: scan, 'timeline parquet', 'timeline json'")
     ap.add_argument("--label", default="")
     ap.add_argument("--root", type=Path, default=ROOT, help="logscan tree to run (e.g. `git worktree add /tmp/before main`)")
+    ap.add_argument("--scale", type=float, nargs="*", default=[],
+                    help="also run on bundles this many times bigger (made by gen_bundle.py beside BUNDLE if absent): RSS growth")
     a = ap.parse_args(argv)
     r = measure(a.bundle, a.repeat, a.only, a.root.resolve())
     r["label"] = a.label
@@ -104,6 +106,20 @@ def main(argv: list[str] | None = None) -> int:
             x = r[n]
             print(f"{n:<20}{x['s']:>8.2f}{x['ratio']:>9.2f}{x['cpu_s']:>8.2f}{x['cpu_ratio']:>9.2f}{TARGETS[n]:>8.1f}"
                   f"{x['rss_mb']:>9.0f}{RSS_TARGETS_MB[n]:>8}")
+    if a.scale:
+        base_mb = json.loads((a.bundle / "bench-manifest.json").read_text())["mb"]
+        rows = [(1.0, r)]
+        for k in a.scale:
+            big = a.bundle.with_name(f"{a.bundle.name}-x{k:g}")
+            if not (big / "bench-manifest.json").exists():
+                subprocess.run([sys.executable, str(HERE / "gen_bundle.py"), str(big), "--mb", str(base_mb * k)], check=True)
+            rows.append((k, measure(big, 1, a.only, a.root.resolve())))
+        r["scaled"] = {f"{k:g}": x for k, x in rows[1:]}
+        names = [n for n in TARGETS if n in r]
+        print("\npeak RSS MiB as the bundle grows (x zgrep wall in brackets)")
+        print(f"{'bundle':<10}{'MiB':>8}" + "".join(f"{n:>22}" for n in names))
+        for k, x in rows:
+            print(f"{k:<10g}{x['mb']:>8}" + "".join(f"{x[n]['rss_mb']:>14.0f} ({x[n]['ratio']:>4.1f}x)" for n in names))
     out = HERE / "out"
     out.mkdir(exist_ok=True)
     (out / f"bench_ratios-{a.label or 'latest'}.json").write_text(json.dumps(r, indent=1))
