@@ -115,3 +115,56 @@ def test_a_condition_without_words_parses_the_source_fully() -> None:
     wordless = dataclasses.replace(plain, tree=Predicate(field="level", op="==", value="INFO"), id="t-wordless")
     assert "waagent_log" in grep_plan(sigs)
     assert "waagent_log" not in grep_plan([*sigs, wordless])
+
+
+def test_vmsnapshot_log_records_are_kept(tmp_path: Path) -> None:
+    """The VMSnapshot extension.log is parsed whole and then filtered: every writer's form,
+    py2 continuation lines (same stamp), the freeze buffer and its markers, an outcome line
+    whose level comes from its status and not from a word, and quiet lines to drop."""
+    log = tmp_path / "b" / "var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log"
+    log.parent.mkdir(parents=True)
+    ext = "[Microsoft.Azure.RecoveryServices.VMSnapshotLinux-1.0.9200.0]"
+    lines = [
+        "    leftover before any header",
+        f"2023-05-02 10:00:00.000001 {ext}T:S starting daemon initially",
+        *[f"2023-05-02 10:00:{i:02d}.000001 {ext}T:S quiet progress line {i}" for i in range(1, 40)],
+        f"2023-05-02 10:01:00.000001 {ext}T:S freeze, timeout value 60",
+        "================== Logs during Freeze Start ==============",
+        "2023-05-02 10:01:01.000001  Info  ****** 1. Starting Freeze Binary",
+        "2023-05-02 10:01:02.000001  Error  ****** 7. Error Occured in Freeze: FIFREEZE failed",
+        "================== Logs during Freeze End ==============",
+        f"2023-05-02 10:02:00.000001 {ext}T:S Enable,transitioning,1,snapshot in progress",
+        f"2023-05-02 10:02:30.000001 {ext}Enable,failed,2,thawed after the time out",
+        f"2017/11/14 03:06:52 ERROR:{ext}Enable failed with exception in safe freeze",
+        "2017/11/14 03:06:52  StatusCode.FailedRetryableSnapshotFailedNoNetwork,",
+        f"2017/11/14 03:06:53 {ext} quiet py2 line",
+        *[f"2023-05-02 10:03:{i:02d}.000001 {ext}T:S quiet tail line {i}" for i in range(0, 30)],
+    ]
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    bundle = tmp_path / "b"
+    full = _same(bundle)
+    grep = logscan.load(bundle, grep=grep_plan())
+    assert "vmsnapshot_log" in grep_plan()
+    assert grep.events.height < full.events.height
+    assert grep.events.height + grep.unparsed_events == full.events.height
+    kept = set(grep.events["message"].to_list())
+    assert any(m.startswith("Enable,failed,2") for m in kept)  # an outcome line (ERROR by its status)
+    assert not any("quiet progress line 7" in m for m in kept)
+
+
+def test_the_cached_plan_is_the_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The startup cache gives the plan the signatures make, and a damaged entry is rebuilt."""
+    from logscan.rules import grep as plan_module
+    from logscan.rules.signatures import load_signatures
+
+    monkeypatch.setenv("LOGSCAN_CACHE_DIR", str(tmp_path))
+    fresh = plan_module._plan(load_signatures())
+    plan_module._default_plan.cache_clear()
+    assert plan_module.grep_plan() == fresh  # built and stored
+    plan_module._default_plan.cache_clear()
+    assert plan_module.grep_plan() == fresh  # read back
+    (entry,) = tmp_path.glob("grep-plan-*.json")
+    entry.write_text('{"format": 1, "key": "x", "value": [["waagent_log", [["nope", []]], null]]}', encoding="utf-8")
+    plan_module._default_plan.cache_clear()
+    assert plan_module.grep_plan() == fresh
+    plan_module._default_plan.cache_clear()
