@@ -31,7 +31,10 @@ def _shape(col: str) -> pl.Expr:
         .str.split("\n")
         .list.first()
         .str.replace_all(_VARIABLE, "#")
-        .str.replace_all(r"\s+", " ")
+        # Squeezes whitespace like ``\s+`` -> " ", but matches only runs that change (two or
+        # more characters, or any whitespace but a space): a log line's single spaces between
+        # words are no match, which halves the cost on thousands of hits.
+        .str.replace_all(r"\s*[^\S ]\s*|  +", " ")
         .str.strip_chars()
     )
 
