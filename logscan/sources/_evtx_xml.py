@@ -130,61 +130,78 @@ def _lists(offsets: pl.Series, values: pl.Series) -> pl.Series:
     return pl.Series(values.name, pa.LargeListArray.from_arrays(offsets.to_arrow(), values.to_arrow()))
 
 
-def xml_frame(numbers: list[int], xmls: list[str], engine: str = "evtx") -> pl.DataFrame:
-    """One batch of records (header record number, rendered XML) as event-frame columns.
+def _tidy(part: pl.Expr) -> pl.Expr:
+    r"""One message part with whitespace runs made single spaces and a leading space dropped.
 
-    Two queries run together (System fields, data items); the items, already in record order,
-    are cut back into one list per record at offsets found by binary search, rather than
-    grouped and joined back (the group-by and two joins cost as much as all System fields).
+    Joined with ``"; "`` and right-trimmed, these give exactly the joined parts with ``\s+``
+    collapsed and trimmed: ``;`` is not whitespace, so no run crosses a separator, and the
+    separator's own space absorbs a part's leading one. Done per part, it runs inside the
+    items query (in parallel with the System fields) instead of after it.
     """
-    if not xmls:
-        return empty(EVENT_SCHEMA)
-    n = len(xmls)
-    # The XML declaration is noise in evidence. Empty elements stay as the engine wrote them
-    # (evtx: "<Data>\n    </Data>"); rewriting every record to collapse them costs more than
-    # the rest of the System fields together, and the data values are cleaned per item instead.
-    df = pl.DataFrame({"line": pl.Series(numbers, dtype=pl.Int64), "_x": pl.Series(xmls, dtype=pl.String)})
-    df = df.with_columns(pl.col("_x").str.strip_prefix(DECLARATION).str.strip_chars_end())
+    return part.str.replace_all(r"\s+", " ").str.strip_prefix(" ")
+
+
+def _system(df: pl.LazyFrame, engine: str) -> pl.LazyFrame:
+    """Every column read from ``<System>``, and ``text``; ``_name`` null where Name is missing."""
     # Damaged records render missing System values as empty, padded elements: read them as null.
-    field = {c: pl.col("_x").str.extract(p, 1).str.strip_chars().replace("", None) for c, p in SYSTEM_FIELDS.items()}
-    system = df.lazy().select("line", "_x", *[e.alias(c) for c, e in field.items() if c != "_esn"])
-    items = _data_items(df.lazy().select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"), "_x"), engine)
-    items = items.select("_r", pl.struct("name", "value").alias("data"), part(pl.col("name"), pl.col("value")).alias("_p"))
-    # The in-memory engine: polars 2's default streaming engine costs half as much again on
-    # plans like these over a few thousand rows.
-    df, items = pl.collect_all([system, items], engine="in-memory")
-    # EventSourceName is only needed where Name is missing (rare): read it for those rows only.
-    nameless = df["_name"].is_null().arg_true()
-    esn = pl.Series("_esn", [None] * n, dtype=pl.String)
-    if nameless.len():
-        esn = esn.scatter(nameless, df[nameless].select(field["_esn"]).to_series())
-    offsets = items["_r"].search_sorted(pl.Series(range(n + 1), dtype=pl.UInt32), side="left").cast(pl.Int64)
-    body = _lists(offsets, items["_p"]).list.join("; ").str.replace_all(r"\s+", " ").str.strip_chars()
+    fields = [pl.col("_x").str.extract(p, 1).str.strip_chars().replace("", None).alias(c) for c, p in SYSTEM_FIELDS.items() if c != "_esn"]
     # evtx: 2016-08-18T20:11:24.000000Z (6, 7 or 9 digits); python-evtx: 2016-08-18 20:11:24+00:00.
     raw = pl.col("time_raw")
     if engine == "python-evtx":
         raw = raw.str.replace(r"^(\d{4}-\d\d-\d\d) ", "${1}T").str.replace(r"(?:Z|[+-]00:?00)$", "Z")
-    df = df.with_columns(
-        _ts=raw.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.fZ", strict=False),
+    ts = raw.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.fZ", strict=False)
+    return df.select("line", "_x", *fields).select(
+        "line",
+        "_name",
+        "time_raw",
+        # The XML declaration is noise in evidence. Empty elements stay as the engine wrote them
+        # (evtx: "<Data>\n    </Data>"); rewriting every record to collapse them would cost more
+        # than all System fields, and the data values are cleaned per item instead.
+        text=pl.col("_x").str.strip_prefix(DECLARATION).str.strip_chars_end(),
+        time=utc(ts),
+        time_basis=pl.when(ts.is_not_null()).then(pl.lit(TimeBasis.UTC)).otherwise(pl.lit(TimeBasis.NONE)),
+        level=pl.col("_level").replace_strict(format_facts(LEVEL_FORMAT).level_numbers, default=None, return_dtype=pl.String),
+        provider=unescape(pl.col("_name")),
         event_id=pl.col("_event_id").cast(pl.Int64, strict=False) & 0xFFFF,
-        provider=unescape(pl.coalesce(pl.col("_name"), pl.lit(esn))),
-        _body=body,
+        channel=unescape(pl.col("channel")),
+        computer=unescape(pl.col("computer")),
+        record_id=pl.col("_record_id").cast(pl.Int64, strict=False),
     )
+
+
+def xml_frame(numbers: list[int], xmls: list[str], engine: str = "evtx") -> pl.DataFrame:
+    """One batch of records (header record number, rendered XML) as event-frame columns.
+
+    Two queries run together on polars' threads: the System columns, and the data items (already
+    in record order, with each item's part of ``message``). The items are then cut back into one
+    list per record at offsets found by binary search, rather than grouped and joined back.
+    Both queries read the record as the engine gave it: the declaration before it and the
+    space after it hold no element, and it is stripped for ``text`` only.
+    """
+    if not xmls:
+        return empty(EVENT_SCHEMA)
+    n = len(xmls)
+    df = pl.LazyFrame({"line": pl.Series(numbers, dtype=pl.Int64), "_x": pl.Series(xmls, dtype=pl.String)})
+    items = _data_items(df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"), "_x"), engine)
+    items = items.select("_r", pl.struct("name", "value").alias("data"), _tidy(part(pl.col("name"), pl.col("value"))).alias("_p"))
+    # The in-memory engine: polars 2's default streaming engine costs half as much again on
+    # plans like these over a few thousand rows.
+    system, items = pl.collect_all([_system(df, engine), items], engine="in-memory")
+    nameless = system["_name"].is_null().arg_true()
+    if nameless.len():  # EventSourceName, read only where Name is missing (rare)
+        esn = pl.Series(xmls).gather(nameless).to_frame("_x").select(
+            unescape(pl.col("_x").str.extract(SYSTEM_FIELDS["_esn"], 1).str.strip_chars().replace("", None))
+        )
+        system = system.with_columns(system["provider"].scatter(nameless, esn.to_series()))
+    offsets = items["_r"].search_sorted(pl.Series(range(n + 1), dtype=pl.UInt32), side="left").cast(pl.Int64)
+    body = _lists(offsets, items["_p"]).list.join("; ").str.strip_chars_end(" ")
     head = pl.concat_str([pl.col("provider").fill_null("?"), pl.col("event_id").cast(pl.String).fill_null("?")], separator=" ")
-    out = {
-        "line": pl.col("line"),
-        "time": utc(pl.col("_ts")),
-        "time_raw": pl.col("time_raw"),
-        "time_basis": pl.when(pl.col("_ts").is_not_null()).then(pl.lit(TimeBasis.UTC)).otherwise(pl.lit(TimeBasis.NONE)),
-        "level": pl.col("_level").replace_strict(format_facts(LEVEL_FORMAT).level_numbers, default=None, return_dtype=pl.String),
-        "provider": pl.col("provider"),
-        "event_id": pl.col("event_id"),
-        "channel": unescape(pl.col("channel")),
-        "computer": unescape(pl.col("computer")),
-        "record_id": pl.col("_record_id").cast(pl.Int64, strict=False),
+    cols = {
         "data": pl.lit(_lists(offsets, items["data"])).cast(DATA_STRUCT),
-        "message": pl.when(pl.col("_body") == "").then(head).otherwise(head + ": " + pl.col("_body")),
-        "text": pl.col("_x"),
+        "message": pl.when(pl.lit(body) == "").then(head).otherwise(head + ": " + pl.lit(body)),
     }
-    # Straight into the event schema's order and types (what conform would do, without the casts).
-    return df.select(out[c].alias(c) if c in out else pl.lit(None, dtype=t).alias(c) for c, t in EVENT_SCHEMA.items())
+    # Straight into the event schema's order and types (what conform would do, without casts).
+    return system.select(
+        cols.get(c, pl.col(c)).alias(c) if c in cols or c in system.columns else pl.lit(None, dtype=t).alias(c)
+        for c, t in EVENT_SCHEMA.items()
+    )

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 import logscan.sources.evtx as evtx_source
@@ -142,3 +144,24 @@ def test_records_with_no_items_some_items_and_no_provider_name() -> None:
         {"line": 14, "provider": "A", "event_id": 1, "level": "ERROR", "record_id": 1, "data": [{"name": None, "value": ""}], "message": "A 1"},
     ]
     assert events["text"][0].startswith("<Event ") and events["time_basis"].to_list() == ["none"] * 4
+
+
+_VALUE = st.text(alphabet=st.sampled_from(["a", "b", " ", "\t", "\n", "\r", "\xa0", "\u2003", "\x1c", ";", "&", "<", "é"]), max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=st.lists(st.tuples(st.sampled_from([None, "n", "Binary"]), _VALUE), max_size=5))
+def test_message_is_the_joined_parts_with_whitespace_collapsed(values: list[tuple[str | None, str]]) -> None:
+    """``message`` against its definition: the data parts joined, ``\\s+`` made one space, trimmed.
+
+    The frame collapses whitespace per part before joining; this holds it to the joined form.
+    """
+    esc = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+    body = "".join(
+        f"<Data{'' if n is None else f' Name={chr(34)}{n}{chr(34)}'}>{''.join(esc.get(c, c) for c in v)}</Data>" for n, v in values
+    )
+    system = '<Provider Name="P"/><EventID>5</EventID><EventRecordID>1</EventRecordID>'
+    row = xml_frame([1], [_event(system, f"<EventData>{body}</EventData>")]).row(0, named=True)
+    parts = [v if n is None else f"{n}={v}" for n, v in ((d["name"], d["value"]) for d in row["data"]) if v != "" and n != "Binary"]
+    joined = pl.select(pl.lit("; ".join(parts)).str.replace_all(r"\s+", " ").str.strip_chars()).item()
+    assert row["message"] == ("P 5" if joined == "" else f"P 5: {joined}")
