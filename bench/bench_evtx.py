@@ -8,7 +8,7 @@ Run: ``python bench/bench_evtx.py [file.evtx ...]`` (default: the largest file i
 (c) python-evtx through the same interface, if installed, on the smallest sample with a
     time cap (it runs at a few hundred records/s),
 
-and the ratio b/a (aim ≥ 0.3). Each figure is the best of ``--repeat`` runs, so noise from
+and the ratio b/a (aim ≥ 0.5, issue 13). Each figure is the best of ``--repeat`` runs, so noise from
 other processes on the machine inflates no number.
 """
 

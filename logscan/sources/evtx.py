@@ -20,13 +20,10 @@ Two engines sit behind one interface, :func:`read_evtx`:
 ``auto`` picks ``evtx`` and falls back to python-evtx. The ingest path reads the engine from the
 environment variable ``LOGSCAN_EVTX_ENGINE`` (``evtx`` | ``python-evtx`` | ``auto``).
 
-Why XML and not ``records_json()``: both engines render XML, so one vectorised polars pipeline
-(anchored ``str.extract`` per System field, ``extract_all`` for ``<Data>``) serves both, and
-the XML is what ``text`` quotes as evidence anyway. Per-record Python work is limited to
-collecting the engine's strings into batches of :data:`BATCH` records; a ``json.loads`` per
-record alone would cost more than the Rust parser itself. Values are read from the XML as text,
-so string-typed System values (forwarded or re-rendered logs: ``"EventID":"1151"``) need no
-special case, and ``EventID`` with ``Qualifiers`` is just the element text, masked to 16 bits.
+Why XML and not ``records_json()``: both engines render XML, and the XML is what ``text``
+quotes as evidence anyway; a ``json.loads`` per record alone would cost more than the Rust
+parser itself. Reading the XML into columns is :mod:`._evtx_xml`; per-record Python work here
+is limited to collecting the engine's strings into batches of :data:`BATCH` records.
 
 ``message`` is a readable one-liner built from the event data
 (``Application Error 1000: rundll32.exe; 6.1.7600.16385; ...`` or ``Name=value; ...``): the
@@ -49,7 +46,7 @@ from collections.abc import Iterator
 import polars as pl
 
 from ..errors import IngestError
-from ..frames import DATA_STRUCT, EVENT_SCHEMA, TimeBasis, conform, empty
+from ..frames import EVENT_SCHEMA, empty
 from ._evtx_layout import (
     CHUNK_MAGIC,
     CHUNK_SIZE,
@@ -59,8 +56,8 @@ from ._evtx_layout import (
     check_layout,
     missing_ranges,
 )
-from ._formats import format_facts
-from .base import Parsed, SourceFile, SourceSpec, finish_events, utc
+from ._evtx_xml import SYSTEM_FIELDS, xml_frame
+from .base import Parsed, SourceFile, SourceSpec, finish_events
 
 ENGINE_ENV = "LOGSCAN_EVTX_ENGINE"
 ENGINES = ("auto", "evtx", "python-evtx")
@@ -71,35 +68,6 @@ CHUNK_MAGIC_WARNING = re.compile(r"chunk number (\d+): Failed to parse chunk hea
 MAX_CONSECUTIVE_ERRORS = 100_000
 #: How a skipped record or chunk is described (the words pyevtx-rs uses for its warnings).
 SKIPPED = "Skipping EVTX data"
-
-# System/Level numbers → levels: content/formats/windows-events.yaml (shared with event_exports).
-LEVEL_FORMAT = "windows_events"
-
-# One pattern per System field, each with a literal prefix the regex engine jumps to: several
-# small patterns are much faster in polars than one pattern with lazy gaps. Both engines write
-# double-quoted attributes with Name first on <Provider>.
-SYSTEM_FIELDS: dict[str, str] = {
-    "_name": r'<Provider Name="([^"]*)"',
-    "_esn": r'<Provider [^>]*EventSourceName="([^"]*)"',
-    "_event_id": r"<EventID[^>]*>([^<]*)</EventID>",
-    "_level": r"<Level>([^<]*)</Level>",
-    "time_raw": r'<TimeCreated SystemTime="([^"]*)"',
-    "_record_id": r"<EventRecordID>([^<]*)</EventRecordID>",
-    "channel": r"<Channel>([^<]*)</Channel>",
-    "computer": r"<Computer>([^<]*)</Computer>",
-}
-# <Data Name="x">v</Data>, <Data>v</Data>, <Data Name="x"/>: the whole item, then name and value.
-DATA_ITEM = r'<Data(?: Name="[^"]*")?(?:/>|>[^<]*</Data>)'
-DATA_NAME = r'^<Data Name="([^"]*)"'
-# Leaf elements of UserData (no child elements): <param1>v</param1>, <x/>.
-LEAF = r"<[A-Za-z_][A-Za-z0-9_.:-]*(?:[ \t\r\n][^>]*)?(?:/>|>[^<]*</[^>]+>)"
-LEAF_NAME = r"^<([A-Za-z_][A-Za-z0-9_.:-]*)"
-# evtx pretty-prints an empty element as "<X>\n    </X>"; these are the empty-able leaves under
-# System and EventData (depth 2). Collapsing them keeps ``text`` short and empty values empty.
-PADDED = ("Data", "Provider", "TimeCreated", "Correlation", "Execution", "Security", "Binary")
-PAD = ([f"\n    </{t}>" for t in PADDED], [f"</{t}>" for t in PADDED])
-DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
-ENTITIES = (["&lt;", "&gt;", "&quot;", "&apos;", "&#39;", "&amp;"], ["<", ">", '"', "'", "'", "&"])
 
 
 def default_engine() -> str:
@@ -184,141 +152,6 @@ def _iter_python_evtx(data: bytes, errors: list[dict]) -> Iterator[tuple[int, st
 
 
 # ---------------------------------------------------------------------------------------
-# XML records → event frame (vectorised)
-# ---------------------------------------------------------------------------------------
-
-
-def _python_evtx_arrays(items: pl.LazyFrame) -> pl.LazyFrame:
-    """Split python-evtx's string-array ``<Data>`` (``&lt;string&gt;a&lt;/string&gt;``...) into items."""
-    arr = pl.col("value").str.starts_with("&lt;string&gt;")
-    split = (
-        items.filter(arr)
-        .with_columns(value=pl.col("value").str.extract_all(r"&lt;string&gt;[^<]*?&lt;/string&gt;"))
-        .explode("value")
-        .with_columns(value=pl.col("value").str.strip_prefix("&lt;string&gt;").str.strip_suffix("&lt;/string&gt;"))
-    )
-    return pl.concat([items.filter(~arr), split]).sort("_r", "_i", maintain_order=True)
-
-
-def _items(df: pl.LazyFrame, column: str, whole: str, name: str, close: str | None) -> pl.LazyFrame:
-    """Explode the ``whole`` matches of ``column`` into ``_r``, ``name``, ``value`` rows (in order).
-
-    The value is the text between the first ``>`` and the closing tag (``close``, or any
-    ``</...>`` when None): slicing is cheaper per item than a second regex.
-    """
-    m = df.select("_r", pl.col(column).str.extract_all(whole).alias("_m")).explode("_m").drop_nulls("_m")
-    body = pl.col("_m").str.slice(pl.col("_m").str.find(">", literal=True) + 1)
-    value = body.str.strip_suffix(close) if close else body.str.replace(r"</[^>]*>$", "")
-    return m.select("_r", pl.col("_m").str.extract(name, 1).alias("name"), value.alias("value"))
-
-
-def _unescape(expr: pl.Expr) -> pl.Expr:
-    """XML entities replaced, only where there is an ``&`` (few values have one)."""
-    return pl.when(expr.str.contains("&", literal=True)).then(expr.str.replace_many(*ENTITIES)).otherwise(expr)
-
-
-def _data_items(xml: pl.LazyFrame, engine: str) -> pl.LazyFrame:
-    """Long frame ``_r`` (record row), ``name``, ``value`` of every data item, in record order.
-
-    Order within a record: EventData ``<Data>`` items (named or positional, empty ones kept in
-    place), then UserData leaf elements (flattened, element name as ``name``), then a non-empty
-    ``<Binary>`` as ``name="Binary"`` (hex; VSS writes readable ASCII there). A value of only
-    whitespace is an empty element pretty-printed by the engine and reads as "".
-    """
-    data = _items(xml, "_x", DATA_ITEM, DATA_NAME, "</Data>")
-    start = pl.col("_x").str.find("<UserData>", literal=True) + len("<UserData>")
-    end = pl.col("_x").str.find("</UserData>", literal=True)
-    user = xml.filter(pl.col("_x").str.contains("<UserData>", literal=True)).select(
-        "_r", pl.col("_x").str.slice(start, end - start).alias("_u")
-    )
-    binary = xml.filter(pl.col("_x").str.contains("<Binary>", literal=True)).select(
-        "_r", pl.lit("Binary").alias("name"), pl.col("_x").str.extract(r"<Binary>([^<]+)</Binary>", 1).alias("value")
-    )
-    if engine == "python-evtx":  # base64 there, hex (as Windows shows it) from evtx
-        binary = binary.with_columns(pl.col("value").str.decode("base64", strict=False).bin.encode("hex").str.to_uppercase())
-    out = (
-        pl.concat([data, _items(user, "_u", LEAF, LEAF_NAME, None), binary.drop_nulls("value")])
-        .with_columns(_i=pl.int_range(pl.len(), dtype=pl.Int64))
-        .sort("_r", maintain_order=True)
-    )
-    if engine == "python-evtx":
-        out = _python_evtx_arrays(out)
-    value = pl.when(pl.col("value").str.strip_chars(" \n") == "").then(pl.lit("")).otherwise(pl.col("value"))
-    return out.select("_r", _unescape(pl.col("name")).alias("name"), _unescape(value).alias("value"))
-
-
-def _part(name: pl.Expr, value: pl.Expr) -> pl.Expr:
-    """One data item as it reads in ``message``: ``value`` or ``Name=value``.
-
-    Empty values and ``Binary`` are left out of the message (they stay in ``data``).
-    """
-    return (
-        pl.when((value == "") | (name == "Binary"))
-        .then(None)
-        .when(name.is_null())
-        .then(value)
-        .otherwise(name + "=" + value)
-    )
-
-
-def xml_frame(numbers: list[int], xmls: list[str], engine: str = "evtx") -> pl.DataFrame:
-    """One batch of records (header record number, rendered XML) as event-frame columns."""
-    if not xmls:
-        return empty(EVENT_SCHEMA)
-    # One lazy plan per batch: polars runs the branches in parallel and pays its per-query
-    # overhead once, which matters for the many small logs of a bundle.
-    df = pl.LazyFrame({"line": pl.Series(numbers, dtype=pl.Int64), "_x": pl.Series(xmls, dtype=pl.String)})
-    # The XML declaration is noise in evidence. Empty elements stay as the engine wrote them
-    # (evtx: "<Data>\n    </Data>"); rewriting every record to collapse them costs more than
-    # the rest of the System fields together, and the data values are cleaned per item instead.
-    df = df.with_row_index("_r").with_columns(pl.col("_x").str.strip_prefix(DECLARATION).str.strip_chars_end())
-    items = _data_items(df.select("_r", "_x"), engine)
-    data = items.group_by("_r").agg(
-        pl.struct("name", "value").alias("data"),
-        _part(pl.col("name"), pl.col("value")).drop_nulls().str.join("; ").alias("_body"),
-    )
-    # Damaged records render missing System values as empty, padded elements: read them as null.
-    df = df.with_columns(
-        [
-            pl.col("_x").str.extract(p, 1).str.strip_chars().replace("", None).alias(n)
-            for n, p in SYSTEM_FIELDS.items()
-            if n != "_esn"
-        ]
-    )
-    # EventSourceName is only needed where Name is missing (rare): look it up for those rows only.
-    nameless = df.filter(pl.col("_name").is_null()).select(
-        "_r", pl.col("_x").str.extract(SYSTEM_FIELDS["_esn"], 1).str.strip_chars().replace("", None).alias("_esn")
-    )
-    df = df.join(data, on="_r", how="left", maintain_order="left").join(nameless, on="_r", how="left", maintain_order="left")
-    # evtx: 2016-08-18T20:11:24.000000Z (6, 7 or 9 digits); python-evtx: 2016-08-18 20:11:24+00:00.
-    raw = pl.col("time_raw")
-    if engine == "python-evtx":
-        raw = raw.str.replace(r"^(\d{4}-\d\d-\d\d) ", "${1}T").str.replace(r"(?:Z|[+-]00:?00)$", "Z")
-    ts = raw.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.fZ", strict=False)
-    df = df.with_columns(
-        provider=_unescape(pl.coalesce("_name", "_esn")),
-        event_id=pl.col("_event_id").cast(pl.Int64, strict=False) & 0xFFFF,
-        level=pl.col("_level").replace_strict(format_facts(LEVEL_FORMAT).level_numbers, default=None, return_dtype=pl.String),
-        record_id=pl.col("_record_id").cast(pl.Int64, strict=False),
-        time=utc(ts),
-        time_basis=pl.when(ts.is_not_null()).then(pl.lit(TimeBasis.UTC)).otherwise(pl.lit(TimeBasis.NONE)),
-        channel=_unescape(pl.col("channel")),
-        computer=_unescape(pl.col("computer")),
-        data=pl.col("data").fill_null(pl.lit([], dtype=DATA_STRUCT)).cast(DATA_STRUCT),
-        text=pl.col("_x"),
-    )
-    head = pl.concat_str(
-        [pl.col("provider").fill_null("?"), pl.col("event_id").cast(pl.String).fill_null("?")], separator=" "
-    )
-    body = pl.col("_body").str.replace_all(r"\s+", " ").str.strip_chars()
-    df = df.with_columns(message=pl.when(body.fill_null("") == "").then(head).otherwise(head + ": " + body))
-    # The in-memory engine: polars 2's default streaming engine costs half as much again on
-    # this many-branch plan over a few thousand rows (27 ms against 18 ms per 2,200 records).
-    df = df.collect(engine="in-memory")
-    return conform(df, EVENT_SCHEMA)
-
-
-# ---------------------------------------------------------------------------------------
 # The one interface
 # ---------------------------------------------------------------------------------------
 
@@ -385,7 +218,10 @@ def sniff(head: bytes) -> bool:
     return head.startswith(MAGIC)
 
 
-__all__ = ["CHUNK_MAGIC", "CHUNK_SIZE", "HEADER_SIZE", "MAGIC", "SPEC", "check_layout", "default_engine", "read_evtx", "xml_frame"]
+__all__ = [
+    "CHUNK_MAGIC", "CHUNK_SIZE", "HEADER_SIZE", "MAGIC", "SPEC", "SYSTEM_FIELDS",
+    "check_layout", "default_engine", "read_evtx", "xml_frame",
+]
 
 SPEC = SourceSpec(
     name="evtx",
