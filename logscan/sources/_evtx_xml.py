@@ -66,14 +66,13 @@ def _python_evtx_arrays(items: pl.LazyFrame) -> pl.LazyFrame:
 def _items(df: pl.LazyFrame, column: str, whole: str, name: str, close: str | None) -> pl.LazyFrame:
     """Explode the ``whole`` matches of ``column`` into ``_r``, ``name``, ``value`` rows (in order).
 
-    The value is the text between the first ``>`` and the closing tag (``close``, or any
-    ``</...>`` when None): slicing is cheaper per item than a second regex. Known and kept
-    (the frame is compared with earlier ones): ``str.find`` counts bytes and ``str.slice``
-    characters, so after non-ASCII text in the tag (``<Data Name="é">``) the value loses as
-    many leading characters as there are extra bytes; the UserData slice has the same mix.
+    The value is the text after the first ``>`` up to the closing tag (``close``, or any
+    ``</...>`` when None): a split is cheaper per item than a second regex. (A slice at
+    ``str.find``'s offset would be wrong: ``find`` counts bytes and ``slice`` characters, so a
+    non-ASCII name such as ``<Data Name="é">`` cut the value's first characters.)
     """
     m = df.select("_r", pl.col(column).str.extract_all(whole).alias("_m")).explode("_m").drop_nulls("_m")
-    body = pl.col("_m").str.slice(pl.col("_m").str.find(">", literal=True) + 1)
+    body = pl.col("_m").str.splitn(">", 2).struct.field("field_1")
     value = body.str.strip_suffix(close) if close else body.str.replace(r"</[^>]*>$", "")
     return m.select("_r", pl.col("_m").str.extract(name, 1).alias("name"), value.alias("value"))
 
@@ -92,11 +91,10 @@ def _data_items(xml: pl.LazyFrame, engine: str) -> pl.LazyFrame:
     whitespace is an empty element pretty-printed by the engine and reads as "".
     """
     data = _items(xml, "_x", DATA_ITEM, DATA_NAME, "</Data>")
-    start = pl.col("_x").str.find("<UserData>", literal=True) + len("<UserData>")
-    end = pl.col("_x").str.find("</UserData>", literal=True)
     # No filter on the record text: it would copy the records that pass; a row without the
-    # element gives null here (``find`` is null), and nulls cost nothing downstream.
-    user = xml.select("_r", pl.col("_x").str.slice(start, end - start).alias("_u"))
+    # element gives null here, and nulls cost nothing downstream. (Not a slice at ``find``'s
+    # offsets: those count bytes, ``slice`` characters.)
+    user = xml.select("_r", pl.col("_x").str.extract(r"(?s)<UserData>(.*?)</UserData>", 1).alias("_u"))
     binary = xml.select(
         "_r", pl.lit("Binary").alias("name"), pl.col("_x").str.extract(r"<Binary>([^<]+)</Binary>", 1).alias("value")
     )

@@ -146,6 +146,19 @@ def test_records_with_no_items_some_items_and_no_provider_name() -> None:
     assert events["text"][0].startswith("<Event ") and events["time_basis"].to_list() == ["none"] * 4
 
 
+def test_non_ascii_names_keep_their_values_whole() -> None:
+    """A name with non-ASCII characters (byte and character offsets differ) cuts nothing off."""
+    sys_a = '<Provider Name="A"/><EventID>1</EventID><Level>2</Level><EventRecordID>1</EventRecordID>'
+    xmls = [
+        _event(sys_a, '<EventData><Data Name="é">value1</Data><Data Name="名前">値2</Data></EventData>'),
+        _event(sys_a.replace("</EventRecordID>", "</EventRecordID><Computer>sérveur-ü</Computer>"),
+               '<UserData><Ev><p1 a="ö">first</p1><x>ü second</x></Ev></UserData>'),
+    ]
+    data = xml_frame([1, 2], xmls)["data"].to_list()
+    assert data[0] == [{"name": "é", "value": "value1"}, {"name": "名前", "value": "値2"}]
+    assert data[1] == [{"name": "p1", "value": "first"}, {"name": "x", "value": "ü second"}]
+
+
 _VALUE = st.text(alphabet=st.sampled_from(["a", "b", " ", "\t", "\n", "\r", "\xa0", "\u2003", "\x1c", ";", "&", "<", "é"]), max_size=8)
 
 
