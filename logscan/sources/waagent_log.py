@@ -104,20 +104,71 @@ def header_times(df: pl.DataFrame) -> pl.DataFrame:
     ).drop("_body")
 
 
-def parse_agent_log(df: pl.DataFrame) -> pl.DataFrame:
+# The dominant header (2.2.46+: microsecond UTC stamp, level, thread and/or prefix tokens) in a
+# shape whose tokens plain space splits cut exactly as HEADER's groups would: a single space
+# between tokens, the thread not starting with "[", a bracket prefix without whitespace and
+# followed by a space, and the token after the thread either followed by a space or ending the
+# line. Testing this is one DFA pass; every other line (other eras, tabs, double spaces,
+# "[a b]" prefixes, continuations) goes to the capturing HEADER regex, which is the slow part.
+_STAMP = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z"
+_TOK = r"[^\[\s]\S*"
+_BRACKET = r"\[[^\]\s]+\] "
+FAST = rf"^{_STAMP} (?:VERBOSE|INFO|WARNING|ERROR) (?:$|{_TOK}$|{_BRACKET}|{_TOK} (?:$|{_BRACKET}|{_TOK}(?: |$)))"
+PREFIX_WORDS = ("Daemon", "ExtHandler", "LogCollector", "Firewall")
+
+
+def _regex_groups(df: pl.DataFrame, rows: pl.Expr | None = None) -> pl.DataFrame:
+    """HEADER's groups (and ``_head``, the whole header) of ``body``, on ``rows`` only."""
+    body = pl.col("body") if rows is None else pl.when(rows).then(pl.col("body"))
+    df = df.with_columns(_h=body.str.extract_groups(HEADER))
+    return df.with_columns(*[pl.col("_h").struct.field(n) for n in _HEADER_GROUPS], _head=pl.col("_h").struct.field("head")).drop("_h")
+
+
+def _fast_groups(df: pl.DataFrame) -> pl.DataFrame:
+    """HEADER's groups of every line, FAST lines cut by splits and the rest by the regex.
+
+    Sets the same columns as :func:`_regex_groups` plus ``_msg`` (the message of FAST lines;
+    ``_head`` is null on them). Equal to the regex on every line (tests/speed)."""
+    df = df.with_columns(_fast=pl.col("body").str.contains(FAST))
+    df = _regex_groups(df, ~pl.col("_fast"))
+    parts = pl.when("_fast").then(pl.col("body")).str.splitn(" ", 4)
+    df = df.with_columns(_p=parts).with_columns(
+        _a=pl.col("_p").struct.field("field_2"), _r=pl.col("_p").struct.field("field_3")
+    )
+    # The thread is the token after the level when a space follows it and it is no "[...]".
+    threaded = pl.col("_r").is_not_null() & ~pl.col("_a").str.starts_with("[")
+    df = df.with_columns(_t=pl.when(threaded).then(pl.col("_r")).str.splitn(" ", 2))
+    b, c = pl.col("_t").struct.field("field_0"), pl.col("_t").struct.field("field_1")
+    after_thread = c.is_not_null() & (b.is_in(PREFIX_WORDS) | b.str.starts_with("["))
+    bracket_first = pl.col("_a").str.starts_with("[") & pl.col("_r").is_not_null()
+    fast = pl.col("_fast")
+    return df.with_columns(
+        ts_new=pl.coalesce(pl.col("_p").struct.field("field_0"), "ts_new"),
+        lvl_new=pl.coalesce(pl.col("_p").struct.field("field_1"), "lvl_new"),
+        thread=pl.when(fast).then(pl.when(threaded).then(pl.col("_a"))).otherwise(pl.col("thread")),
+        prefix_new=pl.when(fast).then(pl.when(bracket_first).then(pl.col("_a")).when(after_thread).then(b)).otherwise(pl.col("prefix_new")),
+        _msg=pl.when(bracket_first).then(pl.col("_r")).when(threaded).then(pl.when(after_thread).then(c).otherwise(pl.col("_r"))).otherwise(pl.col("_a")),
+    ).drop("_p", "_a", "_r", "_t")
+
+
+def parse_agent_log(df: pl.DataFrame, *, fast: bool = True) -> pl.DataFrame:
     """Header fields of every line of a lines frame (``idx``, ``raw``), vectorised.
 
     Returns the frame with ``is_header``, ``time``, ``time_raw``, ``time_basis``, ``level``,
     ``process``, ``thread``, ``extension``, ``ext_version`` and ``message`` (the header's
-    message part) set on header lines.
+    message part) set on header lines. ``fast=False`` runs the capturing HEADER regex on
+    every line (the reference the fast path is tested against); the default cuts the
+    dominant 2.2.46+ form with string splits (:data:`FAST`), several times cheaper.
     """
     df = df.with_columns(body=_body())
-    df = df.with_columns(_h=pl.col("body").str.extract_groups(HEADER))
-    df = df.with_columns(*[pl.col("_h").struct.field(n) for n in _HEADER_GROUPS], _head=pl.col("_h").struct.field("head"))
+    if fast:
+        df = _fast_groups(df)
+    else:
+        df = _regex_groups(df).with_columns(_fast=pl.lit(False), _msg=pl.lit(None, pl.String))
 
     new, old, v20 = pl.col("ts_new").is_not_null(), pl.col("ts_old").is_not_null(), pl.col("ts_20").is_not_null()
     df = df.with_columns(
-        is_header=pl.col("_head").is_not_null(),
+        is_header=pl.col("_head").is_not_null() | pl.col("_fast"),
         time_raw=pl.coalesce("ts_new", "ts_old", "ts_20"),
         time=pl.coalesce(
             utc(parse_times(pl.col("ts_new"), ["%Y-%m-%dT%H:%M:%S%.fZ"])),
@@ -128,8 +179,8 @@ def parse_agent_log(df: pl.DataFrame) -> pl.DataFrame:
         # The regexes admit only the canonical spellings, so normalise_level would be a no-op.
         level=pl.coalesce("lvl_new", "lvl_old", pl.when(v20).then(pl.coalesce("lvl_20", pl.lit("INFO"))), "lvl_bare", "lvl_glued"),
         prefix=pl.coalesce("prefix_new", "prefix_old", "prefix_bare"),
-        message=pl.col("body").str.strip_prefix(pl.col("_head")),
-    ).drop("_h", "_head")
+        message=pl.coalesce("_msg", pl.col("body").str.strip_prefix(pl.col("_head"))),
+    ).drop("_head", "_fast", "_msg")
     # 2.2.46 lines have the prefix where 2.2.47+ has the thread: a lone Daemon/ExtHandler token
     # is the process either way.
     lone = pl.col("thread").is_in(PROCESSES) & pl.col("prefix").is_null()
