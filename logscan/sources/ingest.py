@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -62,7 +62,7 @@ def load(
     limits: Limits | None = None,
     platform: str | None = None,
     grep: Mapping[str, Grep] | None = None,
-    text: bool = True,
+    drop: Collection[str] = (),
 ) -> LoadedBundle:
     """Read the bundle at ``path`` into frames: a folder, an archive, a single file (its kind
     found by content), ``-`` for standard input, or an already open ``Bundle`` (``scan --live``).
@@ -71,22 +71,22 @@ def load(
     parses only the records of big logs a scan reads (issue 13's grep-first scan); the
     default parses everything, as ``timeline`` and the Python API need.
 
-    ``text=False`` drops each file's ``text`` column (the record as written, as big as the
-    bundle) as soon as the file is parsed, before masking: ``events["text"]`` is then null.
-    ``timeline`` without ``--all-columns`` never writes it, so it need not hold or mask it.
+    ``drop`` names event columns left null: each file's are dropped as soon as it is parsed
+    (before masking and concatenation). ``timeline`` without ``--all-columns`` drops ``text``
+    (the record as written, as big as the bundle) and ``time_raw``, which it never writes.
 
     >>> b = load("samples/linux-healthy")          # doctest: +SKIP
     >>> b.events.select("time", "level", "message").head()  # doctest: +SKIP
     """
     if isinstance(path, Bundle):
         with path as bundle:
-            return load_bundle(bundle, path=str(bundle.root), platform=platform, grep=grep, text=text)
+            return load_bundle(bundle, path=str(bundle.root), platform=platform, grep=grep, drop=drop)
     with Bundle.open(path, limits) as bundle:
-        return load_bundle(bundle, path=str(path) if str(path) == "-" else str(Path(path)), platform=platform, grep=grep, text=text)
+        return load_bundle(bundle, path=str(path) if str(path) == "-" else str(Path(path)), platform=platform, grep=grep, drop=drop)
 
 
 def load_bundle(
-    bundle: Bundle, *, path: str = "", platform: str | None = None, grep: Mapping[str, Grep] | None = None, text: bool = True
+    bundle: Bundle, *, path: str = "", platform: str | None = None, grep: Mapping[str, Grep] | None = None, drop: Collection[str] = ()
 ) -> LoadedBundle:
     """Read an opened :class:`Bundle` (see :func:`load`)."""
     events: list[pl.DataFrame] = []
@@ -128,7 +128,7 @@ def load_bundle(
                 unrecognised.append(member.display)
             for job in read.jobs:
                 files_per_source[job.spec.name] += 1
-                pending.append((pool.submit(_parse_one, job.spec if text else _textless(job.spec), job.src, job.src.display, (grep or {}).get(job.spec.name)), job))
+                pending.append((pool.submit(_parse_one, _dropping(job.spec, drop) if drop else job.spec, job.src, job.src.display, (grep or {}).get(job.spec.name)), job))
                 while len(pending) > workers:
                     collect(*pending.popleft())
         while pending:
@@ -142,7 +142,7 @@ def load_bundle(
 
     # Events were masked file by file (``_parse_one``): masking is row by row, so the result is
     # the same as masking the whole frame, without a second copy of every text column.
-    ev = _order(concat(events, EVENT_SCHEMA))
+    ev = _order(events)
     fa = redact.facts(concat(facts, FACT_SCHEMA))
     err = pl.DataFrame(errors, schema=INGEST_ERROR_SCHEMA) if errors else empty(INGEST_ERROR_SCHEMA)
     err = err.with_columns(pl.col("detail").map_batches(redact.series, return_dtype=pl.String))
@@ -165,13 +165,13 @@ def _parse_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _textless(spec: SourceSpec) -> SourceSpec:
-    """``spec`` whose parser drops ``text`` from its events (``load(text=False)``); facts are
-    taken from the events before, so they are the same."""
+def _dropping(spec: SourceSpec, drop: Collection[str]) -> SourceSpec:
+    """``spec`` whose parser drops the ``drop`` columns from its events (``load(drop=...)``);
+    facts are taken from the events before, so they are the same."""
     def parse(f: SourceFile) -> Parsed:
         parsed = spec.parse(f)
-        if parsed.events is not None and "text" in parsed.events.columns:
-            parsed.events = parsed.events.drop("text")
+        if parsed.events is not None:
+            parsed.events = parsed.events.drop(drop, strict=False)
         return parsed
 
     return replace(spec, parse=parse)
@@ -201,7 +201,7 @@ def _parse_one(spec: SourceSpec, src: SourceFile, display: str, plan: Grep | Non
     return parsed, errs
 
 
-def _order(ev: pl.DataFrame) -> pl.DataFrame:
+def _order(ev: pl.DataFrame | list[pl.DataFrame]) -> pl.DataFrame:
     """Order events by time, keeping each file's own order for equal or missing times.
 
     Records without a time of their own take the time of the record before them in the same
@@ -210,7 +210,14 @@ def _order(ev: pl.DataFrame) -> pl.DataFrame:
     Rotated logs usually do not overlap: when each file's run of rows is already in time order
     and the runs' spans are disjoint, the order is a permutation of whole runs (no row sort,
     no gather of every column); otherwise a stable sort on time. Both give the same frame.
+
+    Given the list of the files' frames, it concatenates and empties it: the input is then
+    held here only, and the sort frees each column as its sorted copy is made (the peak is
+    one column more, not a second copy of every event).
     """
+    if isinstance(ev, list):
+        frames, ev = ev, concat(ev, EVENT_SCHEMA)
+        frames.clear()
     if not ev.height:
         return ev
     ev = ev.with_columns(_k=pl.int_range(pl.len()))
@@ -226,7 +233,8 @@ def _order(ev: pl.DataFrame) -> pl.DataFrame:
         return ev if runs == sorted(runs) else pl.concat([ev.slice(a, n) for a, n in runs])
     # A stable sort on time alone keeps file order for ties: same result as sorting on
     # (time, _k), without the second key that makes polars' multi-column sort ~8x slower.
-    return ev.sort("time", nulls_last=True, maintain_order=True)
+    idx = ev.select(pl.int_range(pl.len(), dtype=pl.UInt32).sort_by("time", nulls_last=True, maintain_order=True)).to_series()
+    return pl.DataFrame([ev.drop_in_place(name).gather(idx) for name in list(ev.columns)])
 
 
 def _runs_in_order(ev: pl.DataFrame) -> list[tuple[int, int]] | None:
