@@ -182,9 +182,12 @@ def _fast_fields(df: pl.DataFrame) -> pl.DataFrame:
         .when(bracket).then(pl.lit("ExtHandler")),
         thread=pl.when(lone).then(None).otherwise(pl.col("thread")),
         message=pl.col("body").str.slice(pl.col("_off")),
-        _e=pl.when(bracket).then(pl.col("prefix")).str.extract_groups(EXT_PREFIX),
     )
-    return df.with_columns(extension=pl.col("_e").struct.field("ext_name"), ext_version=pl.col("_e").struct.field("ext_ver"))
+    # A log names a handful of extensions on thousands of lines: EXT_PREFIX runs once per
+    # distinct "[Name-Ver]" prefix, and a join hands the parts to every line.
+    ext = df.select(pl.col("prefix").filter(bracket).unique()).with_columns(_e=pl.col("prefix").str.extract_groups(EXT_PREFIX))
+    ext = ext.select("prefix", extension=pl.col("_e").struct.field("ext_name"), ext_version=pl.col("_e").struct.field("ext_ver"))
+    return df.join(ext, on="prefix", how="left", maintain_order="left")
 
 
 def _regex_groups(df: pl.DataFrame) -> pl.DataFrame:

@@ -289,3 +289,18 @@ def test_order_equals_the_stable_sort_on_random_frames() -> None:
         assert ingest._order(ev).equals(_reference_order(ev)), rows
         taken += ingest._runs_in_order(_reference_order(ev)) is not None
     assert 50 < taken < 400
+
+
+@pytest.mark.parametrize("all_columns", [False, True], ids=["default", "all-columns"])
+@pytest.mark.parametrize("name", ["linux-fsfreeze-failed", "win-vss-writer-failure"])
+def test_json_rows_are_the_bytes_polars_writes(name: str, all_columns: bool, monkeypatch) -> None:
+    """The JSON/NDJSON rows (``struct.json_encode``, chunks encoded on threads) are byte for
+    byte what ``write_json``/``write_ndjson`` write, across many chunk edges, Windows event
+    data (lists of structs) included."""
+    sample = Path(__file__).resolve().parents[2] / "samples" / name
+    monkeypatch.setattr(tl, "CHUNK", 7)
+    ev = logscan.load(sample).events
+    df = tl._textual(ev, tl.columns(ev, all_columns=all_columns))
+    assert df.height > 3 * tl.CHUNK
+    assert b"[" + b",".join(tl._serialised(df, ",")) + b"]" == df.write_json().encode()
+    assert b"".join(p + b"\n" for p in tl._serialised(df, "\n")) == df.write_ndjson().encode()
