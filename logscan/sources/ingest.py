@@ -166,15 +166,15 @@ def _parse_workers() -> int:
 
 
 def _dropping(spec: SourceSpec, drop: Collection[str]) -> SourceSpec:
-    """``spec`` whose parser drops the ``drop`` columns from its events (``load(drop=...)``);
+    """``spec`` whose parsers drop the ``drop`` columns from their events (``load(drop=...)``);
     facts are taken from the events before, so they are the same."""
-    def parse(f: SourceFile) -> Parsed:
-        parsed = spec.parse(f)
+    def without(parsed: Parsed) -> Parsed:
         if parsed.events is not None:
             parsed.events = parsed.events.drop(drop, strict=False)
         return parsed
 
-    return replace(spec, parse=parse)
+    grep = spec.parse_grep
+    return replace(spec, parse=lambda f: without(spec.parse(f)), parse_grep=grep and (lambda f, plan: without(grep(f, plan))))
 
 
 def _parse_one(spec: SourceSpec, src: SourceFile, display: str, plan: Grep | None = None) -> tuple[Parsed | None, list[dict]]:

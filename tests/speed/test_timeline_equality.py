@@ -310,3 +310,13 @@ def test_json_rows_are_the_bytes_polars_writes(name: str, all_columns: bool, mon
     buf = io.BytesIO()
     tl._write_rows(buf, df.head(0), ",", "")
     assert buf.getvalue() == b""
+
+
+def test_drop_applies_to_grep_first_parsers_too() -> None:
+    """``load(drop=...)`` with a scan's grep plan: the same events, less the dropped columns."""
+    from logscan.rules.grep import grep_plan
+
+    sample = Path(__file__).resolve().parents[2] / "samples" / "linux-fsfreeze-failed"
+    full, lean = logscan.load(sample, grep=grep_plan()), logscan.load(sample, grep=grep_plan(), drop=("text",))
+    assert lean.events["text"].null_count() == lean.events.height
+    assert lean.events.drop("text").equals(full.events.drop("text")) and lean.unparsed_events == full.unparsed_events
