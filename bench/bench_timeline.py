@@ -172,6 +172,13 @@ def waagent_steps(files: list[tuple[Path, int]]) -> dict[str, float]:
     t = time.perf_counter()
     lines = base.lines_frame(text)
     st["lines_frame"] = time.perf_counter() - t
+    if hasattr(base, "lines_of"):  # issue 13: polars splits the bytes
+        t = time.perf_counter()
+        base.lines_of(base.SourceFile(path.name, path.name, path.read_bytes()))
+        st["lines_of (pl.read_lines on the bytes, incl. read)"] = time.perf_counter() - t
+        t = time.perf_counter()
+        wl.parse_agent_log(lines, fast=False)
+        st["parse_agent_log(fast=False) (HEADER on every line)"] = time.perf_counter() - t
     t = time.perf_counter()
     wl.parse_agent_log(lines)
     st["parse_agent_log (header regexes)"] = time.perf_counter() - t

@@ -69,7 +69,11 @@ def timeline(
     centre, when = parse_when(around), parse_when(at)
     try:
         with captured_warnings() as notes:
-            b = identities_applied(load(path), redact_identities, identity_map)
+            # The record as written (``text``) and ``time_raw`` are only written with
+            # --all-columns; pseudonyms are learnt from ``text`` too, so --redact-identities
+            # keeps it for the same mapping.
+            drop = () if all_columns or redact_identities else ("text", "time_raw")
+            b = identities_applied(load(path, drop=drop), redact_identities, identity_map)
     except LogscanError as exc:
         fail(exc)
     ev = tl.select(b.events, since=parse_when(since), until=parse_when(until), sources=sources, levels=levels)

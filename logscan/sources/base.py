@@ -12,6 +12,7 @@ the record their header opened (:func:`join_continuation_lines`, the one continu
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from ..frames import EVENT_SCHEMA, FACT_SCHEMA, UTC_DT, conform, empty
-from ..io.textio import Decoded, decode
+from ..io.textio import MAX_LINE_CHARS, Decoded, decode
 
 
 @dataclass
@@ -105,6 +106,33 @@ def lines_frame(text: str) -> pl.DataFrame:
     if "\r" in text[:65536] or "\r" in text[-65536:]:
         df = df.with_columns(pl.col("raw").str.strip_suffix("\r"))
     return df
+
+
+#: Byte-order marks: a file that starts with one is decoded by :func:`decode`, never split raw.
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
+
+
+def lines_of(f: SourceFile) -> pl.DataFrame:
+    """:func:`lines_frame` of the file's text, split by polars straight from its bytes when
+    they are plain UTF-8, about 4x cheaper than splitting the decoded ``str``.
+
+    Plain means what :func:`~logscan.io.textio.decode` would return unchanged: valid UTF-8 (else
+    polars raises), no byte-order mark, no NUL, no line past ``MAX_LINE_CHARS``; files with a
+    ``\r`` keep the ``str`` path too (its CRLF rule differs from polars'). Any other file, or one
+    already decoded with notes, goes through ``f.text``, so the decoder records its notes (the
+    "decoded" ingest row) exactly as before.
+    """
+    data, decoded = f.data, f.__dict__.get("decoded")
+    plain = decoded.encoding == "utf-8" and not decoded.notes if decoded is not None else not data.startswith(_BOMS)
+    if not data or not plain or b"\0" in data or b"\r" in data:
+        return lines_frame(f.text)
+    try:
+        df = pl.read_lines(data, name="raw")
+    except pl.exceptions.ComputeError:  # invalid UTF-8
+        return lines_frame(f.text)
+    if df.height and (df["raw"].str.len_bytes().max() or 0) > MAX_LINE_CHARS:
+        return lines_frame(f.text)  # cut by the decoder, with its note
+    return df.with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
 
 
 def extract(df: pl.DataFrame, column: str, pattern: str, mask: pl.Expr | None = None) -> pl.DataFrame:
@@ -226,6 +254,7 @@ __all__ = [
     "finish_events",
     "join_continuation_lines",
     "lines_frame",
+    "lines_of",
     "parse_times",
     "utc",
 ]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -61,6 +61,7 @@ def load(
     limits: Limits | None = None,
     platform: str | None = None,
     grep: Mapping[str, Grep] | None = None,
+    drop: Collection[str] = (),
 ) -> LoadedBundle:
     """Read the bundle at ``path`` into frames: a folder, an archive, a single file (its kind
     found by content), ``-`` for standard input, or an already open ``Bundle`` (``scan --live``).
@@ -69,18 +70,22 @@ def load(
     parses only the records of big logs a scan reads (issue 13's grep-first scan); the
     default parses everything, as ``timeline`` and the Python API need.
 
+    ``drop`` names event columns left null: each file's are dropped as soon as it is parsed
+    (before masking and concatenation). ``timeline`` without ``--all-columns`` drops ``text``
+    (the record as written, as big as the bundle) and ``time_raw``, which it never writes.
+
     >>> b = load("samples/linux-healthy")          # doctest: +SKIP
     >>> b.events.select("time", "level", "message").head()  # doctest: +SKIP
     """
     if isinstance(path, Bundle):
         with path as bundle:
-            return load_bundle(bundle, path=str(bundle.root), platform=platform, grep=grep)
+            return load_bundle(bundle, path=str(bundle.root), platform=platform, grep=grep, drop=drop)
     with Bundle.open(path, limits) as bundle:
-        return load_bundle(bundle, path=str(path) if str(path) == "-" else str(Path(path)), platform=platform, grep=grep)
+        return load_bundle(bundle, path=str(path) if str(path) == "-" else str(Path(path)), platform=platform, grep=grep, drop=drop)
 
 
 def load_bundle(
-    bundle: Bundle, *, path: str = "", platform: str | None = None, grep: Mapping[str, Grep] | None = None
+    bundle: Bundle, *, path: str = "", platform: str | None = None, grep: Mapping[str, Grep] | None = None, drop: Collection[str] = ()
 ) -> LoadedBundle:
     """Read an opened :class:`Bundle` (see :func:`load`)."""
     events: list[pl.DataFrame] = []
@@ -132,7 +137,7 @@ def load_bundle(
                 done.set_result((raw, []))
                 pending.append(done)
             else:
-                pending.append(pool.submit(_read_and_parse, bundle, member, raw, plans))
+                pending.append(pool.submit(_read_and_parse, bundle, member, raw, plans, drop))
             while len(pending) > workers:
                 collect(pending.popleft())
         while pending:
@@ -146,7 +151,7 @@ def load_bundle(
 
     # Events were masked file by file (``_parse_one``): masking is row by row, so the result is
     # the same as masking the whole frame, without a second copy of every text column.
-    ev = _order(concat(events, EVENT_SCHEMA))
+    ev = _order(events)
     fa = redact.facts(concat(facts, FACT_SCHEMA))
     err = pl.DataFrame(errors, schema=INGEST_ERROR_SCHEMA) if errors else empty(INGEST_ERROR_SCHEMA)
     err = err.with_columns(pl.col("detail").map_batches(redact.series, return_dtype=pl.String))
@@ -169,11 +174,28 @@ def _parse_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _read_and_parse(bundle: Bundle, member, data: bytes, plans: Mapping[str, Grep]) -> tuple[reading.Read, list]:
+def _read_and_parse(
+    bundle: Bundle, member, data: bytes, plans: Mapping[str, Grep], drop: Collection[str] = ()
+) -> tuple[reading.Read, list]:
     """One member from its stored bytes to parsed frames (runs on the pool)."""
     read = reading.prepare_data(bundle, member, data)
     read.display = member.display
-    return read, [(job, _parse_one(job.spec, job.src, job.src.display, plans.get(job.spec.name))) for job in read.jobs]
+    return read, [
+        (job, _parse_one(_dropping(job.spec, drop) if drop else job.spec, job.src, job.src.display, plans.get(job.spec.name)))
+        for job in read.jobs
+    ]
+
+
+def _dropping(spec: SourceSpec, drop: Collection[str]) -> SourceSpec:
+    """``spec`` whose parsers drop the ``drop`` columns from their events (``load(drop=...)``);
+    facts are taken from the events before, so they are the same."""
+    def without(parsed: Parsed) -> Parsed:
+        if parsed.events is not None:
+            parsed.events = parsed.events.drop(drop, strict=False)
+        return parsed
+
+    grep = spec.parse_grep
+    return replace(spec, parse=lambda f: without(spec.parse(f)), parse_grep=grep and (lambda f, plan: without(grep(f, plan))))
 
 
 def _parse_one(spec: SourceSpec, src: SourceFile, display: str, plan: Grep | None = None) -> tuple[Parsed | None, list[dict]]:
@@ -205,12 +227,23 @@ def _parse_one(spec: SourceSpec, src: SourceFile, display: str, plan: Grep | Non
     return parsed, errs
 
 
-def _order(ev: pl.DataFrame) -> pl.DataFrame:
+def _order(ev: pl.DataFrame | list[pl.DataFrame]) -> pl.DataFrame:
     """Order events by time, keeping each file's own order for equal or missing times.
 
     Records without a time of their own take the time of the record before them in the same
     file (then after), marked ``inherited``, so they sort where they were written.
+
+    Rotated logs usually do not overlap: when each file's run of rows is already in time order
+    and the runs' spans are disjoint, the order is a permutation of whole runs (no row sort,
+    no gather of every column); otherwise a stable sort on time. Both give the same frame.
+
+    Given the list of the files' frames, it concatenates and empties it: the input is then
+    held here only, and the sort frees each column as its sorted copy is made (the peak is
+    one column more, not a second copy of every event).
     """
+    if isinstance(ev, list):
+        frames, ev = ev, concat(ev, EVENT_SCHEMA)
+        frames.clear()
     if not ev.height:
         return ev
     ev = ev.with_columns(_k=pl.int_range(pl.len()))
@@ -220,10 +253,42 @@ def _order(ev: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit(TimeBasis.INHERITED))
         .otherwise(pl.col("time_basis")),
         time=filled,
-    )
+    ).drop("_k")
+    runs = _runs_in_order(ev)
+    if runs is not None:
+        return ev if runs == sorted(runs) else pl.concat([ev.slice(a, n) for a, n in runs])
     # A stable sort on time alone keeps file order for ties: same result as sorting on
     # (time, _k), without the second key that makes polars' multi-column sort ~8x slower.
-    return ev.drop("_k").sort("time", nulls_last=True, maintain_order=True)
+    idx = ev.select(pl.int_range(pl.len(), dtype=pl.UInt32).sort_by("time", nulls_last=True, maintain_order=True)).to_series()
+    return pl.DataFrame([ev.drop_in_place(name).gather(idx) for name in list(ev.columns)])
+
+
+def _runs_in_order(ev: pl.DataFrame) -> list[tuple[int, int]] | None:
+    """(offset, length) of the runs of rows of one file, in the order a stable sort on time
+    (nulls last) would put them, when that sort moves whole runs only; else None.
+
+    It does when every file is one run, sorted within, and each run ends before the next one
+    (in time order) starts; equal times at a seam are fine when the runs keep their order.
+    A file without any time (all null after filling) goes last, in bundle order."""
+    t = pl.col("time")
+    runs = (
+        ev.select(_run=(pl.col("file") != pl.col("file").shift()).fill_null(True).cum_sum(), file=pl.col("file"), time=t,
+                  _up=(t.diff().dt.total_microseconds() >= 0).fill_null(True) | t.is_null())
+        .with_row_index("_i")
+        .group_by("_run", maintain_order=True)
+        .agg(pl.col("file").first(), pl.col("_i").first().alias("a"), pl.len().alias("n"), t.min().alias("lo"), t.max().alias("hi"),
+             t.null_count().alias("nulls"), pl.col("_up").slice(1).all().alias("up"))
+    )
+    if runs["file"].n_unique() < runs.height or not runs["up"].all():
+        return None
+    if ((runs["nulls"] > 0) & (runs["nulls"] < runs["n"])).any():
+        return None
+    timed = runs.filter(pl.col("nulls") == 0).with_row_index("_o").sort("lo", "_o")
+    seam = timed.select(prev_hi=pl.col("hi").shift(), prev_o=pl.col("_o").shift(), lo="lo", o="_o").slice(1)
+    if seam.filter((pl.col("prev_hi") > pl.col("lo")) | ((pl.col("prev_hi") == pl.col("lo")) & (pl.col("prev_o") > pl.col("o")))).height:
+        return None
+    untimed = runs.filter(pl.col("nulls") > 0)
+    return [*zip(timed["a"].to_list(), timed["n"].to_list(), strict=True), *zip(untimed["a"].to_list(), untimed["n"].to_list(), strict=True)]
 
 
 def detect_platform(files_per_source: Counter[str]) -> str:

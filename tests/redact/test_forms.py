@@ -110,3 +110,17 @@ def test_identities_stable_platform_kept_versions_kept() -> None:
     assert pz.text("again 10.1.2.3") == "again 198.51.100.1"
     kinds = {k for k, _, _ in pz.mapping()}
     assert {"host", "ip", "email", "guid", "storage", "user"} <= kinds
+
+
+def test_events_mask_the_message_when_the_text_is_dropped_or_differs() -> None:
+    """The message is searched on its own where it is not the end of the text: a timeline
+    that dropped ``text`` (null) and messages built from other fields still get masked."""
+    df = pl.DataFrame(
+        {"text": [None, "2024 INFO a b", "2024 INFO x password=P2", "other text"],
+         "message": ["u?sv=1&sig=P1", "a b", "x password=P2", "token=P3abc"]},
+        schema={"text": pl.String, "message": pl.String},
+    )
+    out = redact.events(df)
+    joined = " ".join(v for v in out["message"].to_list() + out["text"].to_list() if v)
+    assert not any(p in joined for p in ("P1", "P2", "P3abc"))
+    assert out["message"][1] == "a b"

@@ -203,7 +203,7 @@ def events(df: pl.DataFrame) -> pl.DataFrame:
     # A record's message is nearly always the end of its text (the header stripped): where it
     # is, a text without a trigger word has a clean message, so each line is searched once.
     # Other messages (built from event fields) are searched on their own.
-    own = ~text.str.ends_with(message).fill_null(True) & message.is_not_null()
+    own = ~text.str.ends_with(message).fill_null(False) & message.is_not_null()  # no text (dropped): search it
     msg_hit = _trigger_rows(message, text_hit | own)
     cols = [series(text, text_hit), series(message, msg_hit)]
     if "data" in df.columns and df["data"].dtype != pl.Null:
