@@ -114,24 +114,34 @@ _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_U
 
 def lines_of(f: SourceFile) -> pl.DataFrame:
     """:func:`lines_frame` of the file's text, split by polars straight from its bytes when
-    they are plain UTF-8, about 4x cheaper than splitting the decoded ``str``.
-
-    Plain means what :func:`~logscan.io.textio.decode` would return unchanged: valid UTF-8 (else
-    polars raises), no byte-order mark, no NUL, no line past ``MAX_LINE_CHARS``; files with a
-    ``\r`` keep the ``str`` path too (its CRLF rule differs from polars'). Any other file, or one
-    already decoded with notes, goes through ``f.text``, so the decoder records its notes (the
-    "decoded" ingest row) exactly as before.
+    they are plain UTF-8 (:func:`plain_lines`), about 4x cheaper than splitting the decoded
+    ``str``. Any other file, or one already decoded with notes, goes through ``f.text``, so
+    the decoder records its notes (the "decoded" ingest row) exactly as before. Lines the
+    reader already split (it checks them for paste wrapping) are used as they are.
     """
+    cached = f.__dict__.get("lines")
+    if cached is not None:
+        return cached
     data, decoded = f.data, f.__dict__.get("decoded")
-    plain = decoded.encoding == "utf-8" and not decoded.notes if decoded is not None else not data.startswith(_BOMS)
-    if not data or not plain or b"\0" in data or b"\r" in data:
+    if decoded is not None and (decoded.encoding != "utf-8" or decoded.notes):
         return lines_frame(f.text)
+    df = plain_lines(data)
+    return lines_frame(f.text) if df is None else df
+
+
+def plain_lines(data: bytes) -> pl.DataFrame | None:
+    """The lines frame (``idx``, ``raw``) of ``data`` split by ``pl.read_lines``, or None
+    unless the bytes are what :func:`~logscan.io.textio.decode` would return unchanged: valid
+    UTF-8 (else polars raises), no byte-order mark, no NUL, no line past ``MAX_LINE_CHARS``;
+    files with a ``\r`` keep the ``str`` path too (its CRLF rule differs from polars')."""
+    if not data or data.startswith(_BOMS) or b"\0" in data or b"\r" in data:
+        return None
     try:
         df = pl.read_lines(data, name="raw")
     except pl.exceptions.ComputeError:  # invalid UTF-8
-        return lines_frame(f.text)
+        return None
     if df.height and (df["raw"].str.len_bytes().max() or 0) > MAX_LINE_CHARS:
-        return lines_frame(f.text)  # cut by the decoder, with its note
+        return None  # cut by the decoder, with its note
     return df.with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
 
 

@@ -20,6 +20,7 @@ from ..errors import IngestError
 from ..io.bundle import Bundle, Member
 from ..io.textio import decode, describe_head, gunzip, is_probably_binary
 from . import SourceFile, SourceSpec, paste, registry, sniff, spec_for
+from .base import plain_lines
 
 GZ_RE = re.compile(r"\.gz$", re.IGNORECASE)
 #: Files no path pattern claims are read by content only when their name allows a log: the
@@ -37,6 +38,10 @@ STRUCTURED = frozenset(
     {"evtx", "agent_state", "ext_status", "win_agent_config", "win_aggregate_status", "win_ext_status",
      "win_runtime_settings", "waagent_conf", "instance_metadata", "vm_health_report"}
 )
+
+
+#: Named text files bigger than this are split by polars from their bytes (:func:`_text`).
+BIG_TEXT = 65_536
 
 
 @dataclass
@@ -117,6 +122,14 @@ def prepare_data(bundle: Bundle, member: Member, data: bytes) -> Read:
 
 
 def _text(out: Read, bundle: Bundle, member: Member, logical: str, spec: SourceSpec | None, data: bytes) -> Read:
+    if spec is not None:
+        # A big log named by its path, in plain UTF-8: split by polars once, checked for paste
+        # wrapping line by line, and the lines handed to the parser (no decode, no second split).
+        lines = plain_lines(data) if len(data) > BIG_TEXT else None
+        if lines is not None and not paste.lines_pasted(lines["raw"]):
+            src = SourceFile(logical, member.display, data, member.mtime, bundle.name)
+            src.__dict__["lines"] = lines
+            return _one(out, spec, src, "name")
     decoded = decode(data)
     cleaned = paste.clean(decoded.text)
     if spec is not None:

@@ -53,6 +53,7 @@ from .base import (
     finish_events,
     join_continuation_lines,
     lines_frame,
+    lines_of,
     parse_times,
     utc,
 )
@@ -109,9 +110,9 @@ def _py3(df: pl.DataFrame) -> pl.DataFrame:
     return df.join(prefixes, on="_pref", how="left", maintain_order="left").drop("_is3", "_pref")
 
 
-def _lines(text: str) -> pl.DataFrame:
-    """Header fields of every line, vectorised (see the module docstring for the rules)."""
-    df = _py3(lines_frame(text))
+def _lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """Header fields of every line of a lines frame, vectorised (see the module docstring)."""
+    df = _py3(lines)
     raw = pl.col("raw")
     df = extract(df, "raw", PY2, mask=pl.col("ts3").is_null() & raw.str.contains(r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} "))
     # Buffered lines stand alone, or follow a py3/py2 header's prefix (one-entry flush, 2016 double stamp).
@@ -160,7 +161,12 @@ def _lines(text: str) -> pl.DataFrame:
 
 def records(text: str, path: str = "") -> pl.DataFrame:
     """One row per record of an extension.log, header fields and level set."""
-    df = _lines(text)
+    return records_of(lines_frame(text), path)
+
+
+def records_of(lines: pl.DataFrame, path: str = "") -> pl.DataFrame:
+    """:func:`records` of a lines frame (``idx``, ``raw``)."""
+    df = _lines(lines)
     # Continuation lines join the message; folded py2 lines lose their repeated stamp.
     rec = join_continuation_lines(df, keep=(*HEADER_FIELDS, "_lvl"), tidy=lambda rest: rest.str.replace_all(PY2_STAMP, ""))
     rec = rec.with_columns(is_marker=pl.col("is_marker").fill_null(False))
@@ -195,18 +201,18 @@ def records(text: str, path: str = "") -> pl.DataFrame:
 
 
 def parse(f: SourceFile) -> Parsed:
-    return Parsed(events=finish_events(records(f.text, f.path), SPEC.name, f))
+    return Parsed(events=finish_events(records_of(lines_of(f), f.path), SPEC.name, f))
 
 
 def parse_grep(f: SourceFile, plan: Grep) -> Parsed:
     """:func:`parse`, then only the records ``plan`` selects (see :func:`.grep.keep_records`:
     the py2 continuation rule reads the previous line's stamp, so every line is parsed)."""
-    events, total = keep_records(finish_events(records(f.text, f.path), SPEC.name, f), plan)
+    events, total = keep_records(finish_events(records_of(lines_of(f), f.path), SPEC.name, f), plan)
     return Parsed(events=events, total_events=total)
 
 
 def parse_other(f: SourceFile) -> Parsed:
-    return Parsed(events=finish_events(records(f.text, f.path), EXTENSION_LOG.name, f))
+    return Parsed(events=finish_events(records_of(lines_of(f), f.path), EXTENSION_LOG.name, f))
 
 
 SPEC = SourceSpec(

@@ -311,7 +311,7 @@ def parse(f: SourceFile) -> Parsed:
 def parse_grep(f: SourceFile, plan: Grep) -> Parsed:
     """:func:`parse` of the records ``plan`` selects (see :mod:`.grep`); the same events for
     those records, and the record count of the whole file."""
-    lines, total = select_records(header_times(lines_frame(f.text)), plan)
+    lines, total = select_records(header_times(lines_of(f)), plan)
     events = finish_events(records_of(lines), SPEC.name, f)
     return Parsed(events=events, facts=facts_from_events(events), total_events=total)
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 
+import polars as pl
+import pytest
+
 from logscan.io.bundle import Bundle
 from logscan.sources import paste, sniff
 from logscan.sources.ingest import load_bundle
@@ -101,3 +104,14 @@ def test_hard_wrapped_continuation_joins_the_record_above() -> None:
     )
     b = _load(text)
     assert b.events.height == 2 and "Certificat\nes.p7m" in b.events["message"][0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a\n> quoted\nb", "x\n```\ny", "**bold** line\nz", "line ends **  \nq", "line ** mid\n", "ok\n....\n",
+     "PS C:\\> Get-Service x\n", "user@vm:~$ systemctl status waagent\n", "plain\nlog\n", "2024 yyyy/mm/dd\n",
+     "ends with stars**\t\n", "  <... 40 lines ...>  \n", "`code` first\n", "no > marker here\n"],
+)
+def test_line_by_line_check_agrees_with_the_whole_text_one(text: str) -> None:
+    """Big logs are checked for paste wrapping line by line (split by polars): same answer."""
+    assert paste.lines_pasted(pl.Series(text.split("\n"))) == paste.is_pasted(text)
