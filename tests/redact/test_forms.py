@@ -124,3 +124,15 @@ def test_events_mask_the_message_when_the_text_is_dropped_or_differs() -> None:
     joined = " ".join(v for v in out["message"].to_list() + out["text"].to_list() if v)
     assert not any(p in joined for p in ("P1", "P2", "P3abc"))
     assert out["message"][1] == "a b"
+
+
+def test_many_rows_are_masked_as_few_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``PER_VALUE_MAX`` trigger rows a column is masked by polars' rules, below it row by
+    row with ``re``: both give the same column."""
+    lines = [line for line, _, _ in CASES] * 25
+    col = pl.Series(lines + ["nothing here"] * 10)
+    assert len(lines) > redact.PER_VALUE_MAX
+    by_polars = redact.series(col)
+    monkeypatch.setattr(redact, "PER_VALUE_MAX", 10**9)
+    assert redact.series(col).to_list() == by_polars.to_list()
+    assert not any(secret in " ".join(by_polars.to_list()) for _, secret, _ in CASES)
