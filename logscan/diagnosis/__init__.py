@@ -14,6 +14,7 @@ layer's decisions) plus the rule set and the knowledge base; nothing here reads 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -89,6 +90,11 @@ def diagnose(
     named, codes_seen = code_hits(bundle.events, kb)
     if named.height:
         hits = pl.concat([hits, named], how="vertical")
+    # The unexplained lines' templates (pure-Python Drain3) are mined on a second thread while
+    # this one scores and picks evidence (polars, which releases the GIL): same results, less wait.
+    pool = ThreadPoolExecutor(max_workers=1)
+    unexplained = pool.submit(unexplained_templates, bundle.events, hits)
+    pool.shutdown(wait=False)
     ref = reference_time(hits, bundle.events, at)
     findings = demote_subsumed(score_causes(hits, ref, at is not None, kb), hits)
     by_cause = {c: g for (c,), g in hits.group_by(["cause"], maintain_order=True)} if hits.height else {}
@@ -124,7 +130,7 @@ def diagnose(
         other_findings=other,
         not_found=not_found,
         notes=notes,
-        unexplained=unexplained_templates(bundle.events, hits),
+        unexplained=unexplained.result(),
         timeline=timeline_summary(bundle.events, findings, ref),
         hits=hits,
     )

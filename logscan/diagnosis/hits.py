@@ -3,6 +3,7 @@ correlations that attach related records."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import polars as pl
@@ -23,11 +24,16 @@ def hits_for(bundle, at: datetime | None = None, signatures=None) -> pl.DataFram
         },
         schema={"signature": pl.String, "cause": pl.List(pl.String), "weight": pl.Float64},
     )
+    # Checks read facts (mostly Python); signatures are polars work that releases the GIL: the
+    # checks run on a second thread meanwhile.
+    pool = ThreadPoolExecutor(max_workers=1)
+    checked = pool.submit(run_checks, bundle, at)
+    pool.shutdown(wait=False)
     raw = evaluate(sigs, bundle.events)
     if raw.height:
         sig_hits = raw.join(meta, on="signature", how="inner").explode("cause").with_columns(note=pl.lit(None, pl.String))
         sig_hits = sig_hits.select(list(HIT_SCHEMA)).cast(HIT_SCHEMA)  # type: ignore[arg-type]
     else:
         sig_hits = pl.DataFrame(schema=HIT_SCHEMA)
-    chk = run_checks(bundle, at)
+    chk = checked.result()
     return correlate(pl.concat([sig_hits, chk], how="vertical"), bundle.events)
