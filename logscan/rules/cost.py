@@ -20,10 +20,18 @@ PREFILTER_MAX_SHARE = 0.05
 
 def word_costs(events: pl.DataFrame, words: list[str]) -> dict[str, float]:
     """Share of (sampled) rows containing each word, lower-cased."""
-    sample = events if events.height <= PREFILTER_SAMPLE else events.sample(PREFILTER_SAMPLE, seed=0)
-    alternation = "(?i)" + "|".join(rx_escape(w) for w in words)
+    # Every n-th row (a strided gather is cheaper than a random sample of the text column);
+    # one overlapping Aho-Corasick pass finds every word a row holds. The costs only choose
+    # which words key a condition; any choice gives the same hits.
+    text = events["text"] if events.height <= PREFILTER_SAMPLE else events["text"].gather_every(events.height // PREFILTER_SAMPLE)
+    ascii_words = [w for w in words if w.isascii()]
+    if len(ascii_words) < len(words):  # Unicode case folding needs the regex
+        alternation = "(?i)" + "|".join(rx_escape(w) for w in words)
+        matches = text.fill_null("").str.extract_all(alternation)
+    else:
+        matches = text.fill_null("").str.extract_many(words, ascii_case_insensitive=True, overlapping=True)
     found = (
-        sample.select(pl.col("text").fill_null("").str.extract_all(alternation).alias("w"))
+        pl.DataFrame({"w": matches})
         .with_row_index("_r")
         .explode("w")
         .drop_nulls("w")
@@ -32,7 +40,7 @@ def word_costs(events: pl.DataFrame, words: list[str]) -> dict[str, float]:
         .group_by("w")
         .len()
     )
-    n = max(sample.height, 1)
+    n = max(len(text), 1)
     costs = dict.fromkeys(words, 0.0)
     for w, c in found.iter_rows():
         costs[w] = c / n
