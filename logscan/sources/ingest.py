@@ -227,6 +227,10 @@ def _parse_one(spec: SourceSpec, src: SourceFile, display: str, plan: Grep | Non
         errs.append(
             {"file": display, "source": spec.name, "kind": "decoded", "detail": f"read as {decoded.encoding}; " + "; ".join(decoded.notes), "line": None}
         )
+    # The file's text, lines and bytes are not needed once parsed (results wait in a queue).
+    src.__dict__.pop("lines", None)
+    src.__dict__.pop("decoded", None)
+    src.data = b""
     return parsed, errs
 
 
