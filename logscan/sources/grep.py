@@ -15,6 +15,7 @@ time it inherits. The number of records the full parse would give is returned fo
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import polars as pl
@@ -56,11 +57,17 @@ class Grep:
             # Rarest first; without data, fewer and longer words.
             return sum(counts.get(w, 0) for w in ws) / n + (len(ws) - min(map(len, ws)) / 1000) / 1e6
 
-        chosen: set[str] = set().union(*(_resolve(r, cost) for r in self.needs))
-        return "(?i)" + "|".join("".join("\\" + c if c in _RX_META else c for c in w) for w in sorted(_minimal(chosen)))
+        return _alternation(frozenset().union(*(_resolve(r, cost) for r in self.needs)))
 
 
-def _minimal(words: set[str]) -> set[str]:
+@functools.lru_cache(maxsize=64)
+def _alternation(chosen: frozenset[str]) -> str:
+    """The case-insensitive regex of ``chosen`` (made once per set: a bundle's files of one
+    era choose the same words)."""
+    return "(?i)" + "|".join("".join("\\" + c if c in _RX_META else c for c in w) for w in sorted(_minimal(chosen)))
+
+
+def _minimal(words: frozenset[str]) -> set[str]:
     """The words without those holding another of them: a line holds one of the set exactly
     when it holds one of these ("failed to download" goes where "failed" is), and the
     alternation is a fraction of the size."""
@@ -91,7 +98,8 @@ def select_records(lines: pl.DataFrame, plan: Grep) -> tuple[pl.DataFrame, int]:
     hit = df.filter(pl.col("raw").str.contains(plan.pattern(_sample(lines["raw"]))))["_rec"].unique()
     aside = df.filter(pl.col("raw").str.contains(plan.aside))["_rec"].unique() if plan.aside else hit.head(0)
     # One row per record: its header line (or the lines before the first header).
-    recs = df.filter(pl.col("is_header").fill_null(False) | (pl.col("_rec") == 0)).unique("_rec", keep="first", maintain_order=True)
+    # (Each header opens its own record; the lines before the first header are record 0.)
+    recs = df.filter(pl.col("is_header").fill_null(False) | (pl.int_range(pl.len()) == 0))
     recs = recs.select("_rec", _time=pl.col("time"), _hit=pl.col("_rec").is_in(hit.implode()), _aside=pl.col("_rec").is_in(aside.implode()))
     kept = recs.filter(_kept(recs))["_rec"]
     out = df.filter(pl.col("_rec").is_in(kept.implode())).select("idx", "raw")
