@@ -128,74 +128,27 @@ def parse_agent_log(df: pl.DataFrame, *, fast: bool = True) -> pl.DataFrame:
     ``process``, ``thread``, ``extension``, ``ext_version`` and ``message`` (the header's
     message part) set on header lines, in the rows' order.
 
-    Lines of the :data:`FAST` shape (most of a modern log) and of the 2.2.45-era
-    :data:`OLD_HEAD` shape are cut with string splits; the rest go through the HEADER regex. ``fast=False`` sends every line through the regex: the
+    Lines of the :data:`FAST` shape (most of a modern log) are cut with string splits; the
+    rest go through the HEADER regex. ``fast=False`` sends every line through the regex: the
     reference the fast path is tested against (tests/speed), equal on those columns.
     """
     df = df.with_columns(body=_body())
     if not fast or not df.height:
         return _fields(_regex_groups(df))
-    kept = [c for c in df.columns if c not in ("body", "is_header", *HEADER_FIELDS)]
+    df = df.with_columns(_fast=pl.col("body").str.contains(FAST).fill_null(False))
+    n_fast = int(df["_fast"].sum())
+    if n_fast == 0:
+        return _fields(_regex_groups(df.drop("_fast")))
+    kept = [c for c in df.columns[:-2] if c not in ("is_header", *HEADER_FIELDS)]
     out = [*kept, "is_header", *HEADER_FIELDS]
-    # Each shape's lines are cut by its own splits; the rest go through the regex. The row
-    # number puts the parts back in place (a sort of one integer column and one gather: half
-    # the cost of merge_sorted here).
+    if n_fast == df.height:
+        return _fast_fields(df).select(out)
+    # The row number puts the two parts back in place (a sort of one integer column and one
+    # gather: half the cost of merge_sorted here).
     df = df.with_row_index("_n")
-    is_new = pl.col("body").str.contains(FAST).fill_null(False)
-    new, rest = df.filter(is_new), df.filter(~is_new)
-    is_old = _old_fast(pl.col("body")).fill_null(False)
-    old, rest = (rest.filter(is_old), rest.filter(~is_old)) if rest.height else (rest, rest)
-    parts = [f(d).select("_n", *out) for f, d in ((_fast_fields, new), (_old_fields, old), (_regex_fields, rest)) if d.height]
-    if not parts:
-        return _regex_fields(df).select(out)
-    return (parts[0] if len(parts) == 1 else pl.concat(parts).sort("_n")).drop("_n")
-
-
-def _regex_fields(df: pl.DataFrame) -> pl.DataFrame:
-    return _fields(_regex_groups(df))
-
-
-# The 2.1-2.2.45 header (local microsecond stamp, level, optional Daemon/ExtHandler/"[...]"
-# prefix) where splits at single spaces cut what OLD's groups would: the prefix, when OLD takes
-# one, is a word or a "[...]" without whitespace followed by one space (else: the regex).
-OLD_HEAD = r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\.\d{6} (?:VERBOSE|INFO|WARNING|ERROR) "
-_OLD_PREFIX = r"^(?:Daemon|ExtHandler|\[[^\]]+\])\s"  # what OLD's optional prefix group takes
-_OLD_PREFIX_FAST = r"^(?:Daemon |ExtHandler |\[[^\]\s]+\] )"
-OLD_TIME = "%Y/%m/%d %H:%M:%S.%6f"
-
-
-def _old_rest(body: pl.Expr) -> pl.Expr:
-    """What follows "<date> <time> <level> " in an :data:`OLD_HEAD` line."""
-    return body.str.splitn(" ", 4).struct.field("field_3")
-
-
-def _old_fast(body: pl.Expr) -> pl.Expr:
-    rest = _old_rest(body)
-    return body.str.contains(OLD_HEAD) & rest.is_not_null() & (~rest.str.contains(_OLD_PREFIX) | rest.str.contains(_OLD_PREFIX_FAST))
-
-
-def _old_fields(df: pl.DataFrame) -> pl.DataFrame:
-    """:func:`_fields` of :func:`_old_fast` lines, by splits."""
-    head = pl.col("body").str.splitn(" ", 4)
-    df = df.with_columns(_r=head.struct.field("field_3"), level=head.struct.field("field_2"))
-    df = df.with_columns(_p=pl.col("_r").str.contains(_OLD_PREFIX_FAST))
-    cut = pl.col("_r").str.splitn(" ", 2)
-    df = df.with_columns(
-        is_header=pl.lit(True),
-        time_raw=pl.col("body").str.slice(0, 26),
-        time_basis=pl.lit(TimeBasis.LOCAL_ASSUMED_UTC),
-        prefix=pl.when("_p").then(cut.struct.field("field_0")),
-        message=pl.when("_p").then(cut.struct.field("field_1")).otherwise(pl.col("_r")),
-        thread=pl.lit(None, pl.String),
-    )
-    bracket = pl.col("prefix").str.starts_with("[")
-    df = df.with_columns(
-        time=utc(pl.col("time_raw").str.strptime(pl.Datetime("us"), OLD_TIME, strict=False, exact=True)),
-        process=pl.when(pl.col("prefix").is_in(PROCESSES)).then(pl.col("prefix")).when(bracket).then(pl.lit("ExtHandler")),
-    )
-    ext = df.select(pl.col("prefix").filter(bracket).unique()).with_columns(_e=pl.col("prefix").str.extract_groups(EXT_PREFIX))
-    ext = ext.select("prefix", extension=pl.col("_e").struct.field("ext_name"), ext_version=pl.col("_e").struct.field("ext_ver"))
-    return df.join(ext, on="prefix", how="left", maintain_order="left").drop("_r", "_p")
+    quick = _fast_fields(df.filter("_fast")).select("_n", *out)
+    rest = _fields(_regex_groups(df.filter(~pl.col("_fast")))).select("_n", *out)
+    return pl.concat([quick, rest]).sort("_n").drop("_n")
 
 
 def _fast_fields(df: pl.DataFrame) -> pl.DataFrame:
