@@ -15,7 +15,6 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import lark
 import polars as pl
 
 from ..errors import SignatureError
@@ -35,6 +34,27 @@ from .tree import (
     Sequence,
     Top,
 )
+
+
+def _lazy_module(name: str):
+    """``name`` imported on first use (the standard library's ``LazyLoader`` recipe): a scan
+    reads its signatures from the startup cache and never parses a condition, so it need not
+    pay lark's import (~30 ms of every run)."""
+    import importlib.util
+    import sys
+
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
+
+
+lark = _lazy_module("lark")
 
 GRAMMAR_FILE = "signature.lark"
 _INT64_MAX = 2**63 - 1
