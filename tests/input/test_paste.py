@@ -115,3 +115,23 @@ def test_hard_wrapped_continuation_joins_the_record_above() -> None:
 def test_line_by_line_check_agrees_with_the_whole_text_one(text: str) -> None:
     """Big logs are checked for paste wrapping line by line (split by polars): same answer."""
     assert paste.lines_pasted(pl.Series(text.split("\n"))) == paste.is_pasted(text)
+
+
+def test_a_big_named_log_with_paste_wrapping_is_cleaned_as_a_small_one(tmp_path) -> None:
+    """Past ``BIG_TEXT`` a log named by its path is split by polars and checked line by line;
+    quote markers are still found and removed, so it reads as its small copy does."""
+    from logscan import load
+    from logscan.sources import reading
+
+    body = [f"2024-05-01T10:{i // 60:02d}:{i % 60:02d}.000000Z INFO ExtHandler ExtHandler step {i}" for i in range(1500)]
+    body.append("2024-05-01T11:00:00.000000Z ERROR ExtHandler ExtHandler Event: name=X, op=Enable, message=failed, duration=0")
+    quoted = "\n".join("> " + line for line in body) + "\n"
+    assert len(quoted.encode()) > reading.BIG_TEXT
+    for name, text in (("quoted", quoted), ("plain", "\n".join(body) + "\n")):
+        log = tmp_path / name / "var" / "log" / "waagent.log"
+        log.parent.mkdir(parents=True)
+        log.write_text(text, encoding="utf-8")
+    a, b = load(tmp_path / "quoted"), load(tmp_path / "plain")
+    cols = ["line", "time", "level", "message"]
+    assert a.events.select(cols).equals(b.events.select(cols))
+    assert a.events.height == 1501 and a.events["level"].to_list()[-1] == "ERROR"
