@@ -24,8 +24,7 @@ def word_costs(events: pl.DataFrame, words: list[str]) -> dict[str, float]:
     # one overlapping Aho-Corasick pass finds every word a row holds. The costs only choose
     # which words key a condition; any choice gives the same hits.
     text = events["text"] if events.height <= PREFILTER_SAMPLE else events["text"].gather_every(events.height // PREFILTER_SAMPLE)
-    ascii_words = [w for w in words if w.isascii()]
-    if len(ascii_words) < len(words):  # Unicode case folding needs the regex
+    if not all(w.isascii() for w in words):  # Unicode case folding needs the regex
         alternation = "(?i)" + "|".join(rx_escape(w) for w in words)
         matches = text.fill_null("").str.extract_all(alternation)
     else:

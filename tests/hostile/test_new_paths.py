@@ -73,3 +73,37 @@ def test_single_file_and_stdin_meet_broken_files(tmp_path: Path, kind: str) -> N
 def test_empty_stdin_is_a_clear_error() -> None:
     res = CliRunner().invoke(app, ["scan", "-"], input=b"")
     assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+VMSNAPSHOT = "var/log/azure/Microsoft.Azure.RecoveryServices.VMSnapshotLinux/extension.log"
+BIG_BROKEN: dict[str, bytes] = {
+    "binary": bytes(range(256)) * 640,
+    "utf16-no-bom": (GOOD * 200).encode("utf-16-le"),
+    "nul-runs": GOOD.encode().replace(b"INFO", b"IN\x00\x00FO") * 200,
+    "latin1-mixed": GOOD.encode() * 200 + "caf\xe9 ERROR \xff\xfe\n".encode("latin-1"),
+    "cr-line-ends": GOOD.replace("\n", "\r\n").encode() * 200,
+}
+
+
+@pytest.mark.parametrize("place", ["var/log/waagent.log.1", VMSNAPSHOT])
+@pytest.mark.parametrize("kind", sorted(BIG_BROKEN))
+def test_big_broken_files_on_the_polars_paths(tmp_path: Path, kind: str, place: str) -> None:
+    """Files past BIG_TEXT are split by polars from their bytes and the VMSnapshot log is cut
+    after parsing: broken ones there fall back to the decoder, are reported, and the scan's
+    findings equal the full parse's."""
+    from logscan.sources.reading import BIG_TEXT
+
+    data = BIG_BROKEN[kind]
+    assert len(data) > BIG_TEXT
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/waagent.conf").write_bytes(b"Extensions.Enabled=n\n")
+    (tmp_path / "var/log").mkdir(parents=True)
+    (tmp_path / "var/log/waagent.log").write_bytes(AGENT_LOG)
+    (tmp_path / place).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / place).write_bytes(data)
+    report = logscan.scan(str(tmp_path))
+    assert report.findings and report.findings[0].cause == CAUSE
+    full = diagnose(logscan.load(str(tmp_path)))
+    assert _json(report)["vms"][0]["findings"] == _json(full)["vms"][0]["findings"]
+    if kind != "cr-line-ends":
+        assert any(place in (e.get("file") or "") for e in report.ingest_errors), report.ingest_errors
