@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from ..sources.grep import leaves, resolve
 from .compiler import rx_escape
 from .cost import PREFILTER_MAX_SHARE, flagged_rows, word_costs
+from .grep import requirement
 from .prefilter import required_literals
 
 
@@ -34,14 +36,16 @@ def planned_rows(
     in frame order. ``scopes`` is each flag's sources (None: every source); the flag
     expressions already carry that scope, so skipping other sources' rows changes nothing."""
     trees = [p for sig_parts in parts for p in sig_parts]
-    static = [required_literals(p) for p in trees]
-    all_words = sorted(set().union(*[r for r in static if r]))
+    # Each condition's words as a tree of choices (every literal run of every alternative of
+    # a regex, each side of an "and"): the frame's own word shares pick the rarest choice.
+    choices = [requirement(p, "") or _static(p) for p in trees]
+    all_words = sorted(set().union(*[leaves(r) for r in choices if r]))
     if not all_words or not all(w.isascii() for w in all_words):
         # Non-ASCII words need Unicode case folding: the regex path of cost.py handles them.
         return flagged_rows(events, parts, flags, flag_names, keep)
     share = word_costs(events, all_words)
     cost = lambda ws: sum(share.get(w, 0.0) for w in ws)  # noqa: E731
-    reqs = [required_literals(p, cost) for p in trees]
+    reqs = [resolve(r, cost) if r else None for r in choices]
     reqs = [r if r and cost(r) <= PREFILTER_MAX_SHARE else None for r in reqs]
     present = set(events["source"].drop_nulls().unique().to_list())
     has_null_source = events["source"].null_count() > 0
@@ -74,6 +78,13 @@ def planned_rows(
     return out.with_columns(
         [pl.col("_row").is_in(hit_ids[n].implode()).alias(n) if n in hit_ids else pl.lit(False).alias(n) for n in flag_names]
     )
+
+
+def _static(node: object) -> tuple | None:
+    """:func:`.prefilter.required_literals` as a requirement (conditions the choice tree cannot
+    read, such as a regex with flags other than ``i``)."""
+    words = required_literals(node)
+    return ("w", words) if words else None
 
 
 def _rows_holding(by_word: dict[str, pl.Series], words: frozenset[str] | set[str]) -> pl.Series:

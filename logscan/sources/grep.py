@@ -44,7 +44,7 @@ class Grep:
     def pattern(self, sample: pl.Series) -> str:
         """The case-insensitive alternation for one file: for each ``and`` the side whose
         words are rarest in ``sample`` (the file's own lines), as the prefilter does."""
-        words = sorted(set().union(*(_leaves(r) for r in self.needs)))
+        words = sorted(set().union(*(leaves(r) for r in self.needs)))
         found = (
             sample.str.extract_many(words, ascii_case_insensitive=True, overlapping=True).explode().drop_nulls().str.to_lowercase()
             if sample.len() and words
@@ -57,7 +57,7 @@ class Grep:
             # Rarest first; without data, fewer and longer words.
             return sum(counts.get(w, 0) for w in ws) / n + (len(ws) - min(map(len, ws)) / 1000) / 1e6
 
-        return _alternation(frozenset().union(*(_resolve(r, cost) for r in self.needs)))
+        return _alternation(frozenset().union(*(resolve(r, cost) for r in self.needs)))
 
 
 @functools.lru_cache(maxsize=64)
@@ -74,16 +74,19 @@ def _minimal(words: frozenset[str]) -> set[str]:
     return {w for w in words if not any(v != w and v in w for v in words)}
 
 
-def _leaves(req: Req) -> frozenset[str]:
+def leaves(req: Req) -> frozenset[str]:
+    """Every word a requirement names."""
     kind, body = req
-    return body if kind == "w" else frozenset().union(*(_leaves(r) for r in body))
+    return body if kind == "w" else frozenset().union(*(leaves(r) for r in body))
 
 
-def _resolve(req: Req, cost) -> frozenset[str]:
+def resolve(req: Req, cost) -> frozenset[str]:
+    """The words one of which a record must hold: each ``and`` resolved to its cheapest side
+    by ``cost`` (a word set's share of the rows)."""
     kind, body = req
     if kind == "w":
         return body
-    options = [_resolve(r, cost) for r in body]
+    options = [resolve(r, cost) for r in body]
     return frozenset().union(*options) if kind == "or" else min(options, key=cost)
 
 
