@@ -14,7 +14,11 @@ special case, and ``EventID`` with ``Qualifiers`` is just the element text, mask
 
 from __future__ import annotations
 
+import functools
+from typing import NamedTuple
+
 import polars as pl
+from polars.lazyframe.in_process import InProcessQuery
 
 from ..frames import DATA_STRUCT, EVENT_SCHEMA, TimeBasis, empty
 from ._formats import format_facts
@@ -148,76 +152,129 @@ def _lists(offsets: pl.Series, values: pl.Series) -> pl.Series:
     return pl.Series(values.name, pa.LargeListArray.from_arrays(offsets.to_arrow(), values.to_arrow()))
 
 
-def _tidy(body: pl.Expr) -> pl.Expr:
+def _tidy(body: pl.Series) -> pl.Series:
     r"""The joined message parts with whitespace runs made single spaces, and trimmed.
 
     ``;`` is not whitespace, so no run crosses a separator. Done once per record on the joined
-    text rather than once per item: the same regex pass over the same bytes, a third of the rows.
+    text rather than once per item. Only runs of two and lone tabs, newlines, no-break spaces...
+    are replaced: the same result as ``\s+`` → ``" "``, without a match (and an allocation)
+    at every single space between two words. After that no two spaces are adjacent, so one
+    ``strip_chars(" ")`` trims both ends.
     """
-    return body.str.replace_all(r"\s+", " ").str.strip_prefix(" ").str.strip_chars_end(" ")
+    return body.str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_chars(" ")
 
 
-def _system(df: pl.LazyFrame, engine: str) -> pl.LazyFrame:
-    """Every column read from ``<System>``, and ``text``; ``_name`` null where Name is missing."""
+@functools.cache
+def _system_exprs(engine: str) -> tuple[tuple[pl.Expr, ...], tuple[pl.Expr, ...]]:
+    """The two selects of the System query, built once per engine (building them per batch cost
+    about as much as running them on a small file)."""
     # Damaged records render missing System values as empty, padded elements: read them as null.
-    fields = [pl.col("_x").str.extract(p, 1).str.strip_chars().replace("", None).alias(c) for c, p in SYSTEM_FIELDS.items() if c != "_esn"]
+    fields = tuple(
+        pl.col("_x").str.extract(p, 1).str.strip_chars().replace("", None).alias(c) for c, p in SYSTEM_FIELDS.items() if c != "_esn"
+    )
     # evtx: 2016-08-18T20:11:24.000000Z (6, 7 or 9 digits); python-evtx: 2016-08-18 20:11:24+00:00.
     raw = pl.col("time_raw")
     if engine == "python-evtx":
         raw = raw.str.replace(r"^(\d{4}-\d\d-\d\d) ", "${1}T").str.replace(r"(?:Z|[+-]00:?00)$", "Z")
     ts = raw.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.fZ", strict=False)
-    return df.select("line", "_x", *fields).select(
-        "line",
-        "_name",
-        "time_raw",
+    out = (
+        pl.col("line"),
+        pl.col("_name"),
+        pl.col("time_raw"),
         # The XML declaration is noise in evidence. Empty elements stay as the engine wrote them
         # (evtx: "<Data>\n    </Data>"); rewriting every record to collapse them would cost more
         # than all System fields, and the data values are cleaned per item instead.
-        text=pl.col("_x").str.strip_prefix(DECLARATION).str.strip_chars_end(),
-        time=utc(ts),
-        time_basis=pl.when(ts.is_not_null()).then(pl.lit(TimeBasis.UTC)).otherwise(pl.lit(TimeBasis.NONE)),
-        level=pl.col("_level").replace_strict(format_facts(LEVEL_FORMAT).level_numbers, default=None, return_dtype=pl.String),
-        provider=unescape(pl.col("_name")),
-        event_id=pl.col("_event_id").cast(pl.Int64, strict=False) & 0xFFFF,
-        channel=unescape(pl.col("channel")),
-        computer=unescape(pl.col("computer")),
-        record_id=pl.col("_record_id").cast(pl.Int64, strict=False),
+        pl.col("_x").str.strip_prefix(DECLARATION).str.strip_chars_end().alias("text"),
+        utc(ts).alias("time"),
+        pl.when(ts.is_not_null()).then(pl.lit(TimeBasis.UTC)).otherwise(pl.lit(TimeBasis.NONE)).alias("time_basis"),
+        pl.col("_level").replace_strict(format_facts(LEVEL_FORMAT).level_numbers, default=None, return_dtype=pl.String).alias("level"),
+        unescape(pl.col("_name")).alias("provider"),
+        (pl.col("_event_id").cast(pl.Int64, strict=False) & 0xFFFF).alias("event_id"),
+        unescape(pl.col("channel")).alias("channel"),
+        unescape(pl.col("computer")).alias("computer"),
+        pl.col("_record_id").cast(pl.Int64, strict=False).alias("record_id"),
     )
+    return (pl.col("line"), pl.col("_x"), *fields), out
 
 
-def xml_frame(numbers: list[int], xmls: list[str], engine: str = "evtx") -> pl.DataFrame:
-    """One batch of records (header record number, rendered XML) as event-frame columns.
+def _system(df: pl.LazyFrame, engine: str) -> pl.LazyFrame:
+    """Every column read from ``<System>``, and ``text``; ``_name`` null where Name is missing."""
+    fields, out = _system_exprs(engine)
+    return df.select(fields).select(out)
 
-    Two queries run together on polars' threads: the System columns, and the data items (already
-    in record order, with each item's part of ``message``). The items are then cut back into one
-    list per record at offsets found by binary search, rather than grouped and joined back.
+
+class Pending(NamedTuple):
+    """A batch whose two queries run on polars' thread pool: see :func:`start_frame`."""
+
+    n: int
+    xml: pl.Series
+    system: InProcessQuery | pl.DataFrame
+    items: InProcessQuery | pl.DataFrame
+    engine: str
+
+
+def start_frame(numbers: list[int], xmls: list[str], engine: str = "evtx", background: bool = True) -> Pending:
+    """Start reading one batch of records (header record number, rendered XML); returns at once.
+
+    The System columns and the data items (already in record order, with each item's part of
+    ``message``) are two queries. With ``background`` they run on polars' thread pool, which
+    needs no GIL: the caller goes on pulling records from the engine (Python work that holds
+    the GIL) while the batch before is parsed, and two queries can use two cores. Polars runs
+    the expressions of one query one after another, so the split in two is what lets a batch
+    use both. :func:`finish_frame` waits for them and assembles the event frame.
     Both queries read the record as the engine gave it: the declaration before it and the
     space after it hold no element, and it is stripped for ``text`` only.
     """
-    if not xmls:
-        return empty(EVENT_SCHEMA)
-    n = len(xmls)
-    df = pl.LazyFrame({"line": pl.Series(numbers, dtype=pl.Int64), "_x": pl.Series(xmls, dtype=pl.String)})
+    xml = pl.Series("_x", xmls, dtype=pl.String)
+    df = pl.LazyFrame({"line": pl.Series(numbers, dtype=pl.Int64), "_x": xml})
     items = _data_items(df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"), "_x"), engine)
     items = items.select("_r", pl.struct("name", "value").alias("data"), part(pl.col("name"), pl.col("value")).alias("_p"))
     # The in-memory engine: polars 2's default streaming engine costs half as much again on
     # plans like these over a few thousand rows.
-    system, items = pl.collect_all([_system(df, engine), items], engine="in-memory")
-    nameless = system["_name"].is_null().arg_true()
-    if nameless.len():  # EventSourceName, read only where Name is missing (rare)
-        esn = pl.Series(xmls).gather(nameless).to_frame("_x").select(
+    queries = [_system(df, engine), items]
+    if background:
+        system, items_q = (q.collect(engine="in-memory", background=True) for q in queries)
+        return Pending(len(xmls), xml, system, items_q, engine)
+    system, items_df = (q.collect(engine="in-memory") for q in queries)
+    return Pending(len(xmls), xml, system, items_df, engine)
+
+
+def _result(q: InProcessQuery | pl.DataFrame) -> pl.DataFrame:
+    return q if isinstance(q, pl.DataFrame) else q.fetch_blocking()
+
+
+def finish_frame(pending: Pending) -> pl.DataFrame:
+    """The batch's event-frame columns, once its queries are done.
+
+    The items are cut back into one list per record at offsets found by binary search, rather
+    than grouped and joined back.
+    """
+    n = pending.n
+    system, items = _result(pending.system), _result(pending.items)
+    if system["_name"].null_count():  # EventSourceName, read only where Name is missing (rare)
+        nameless = system["_name"].is_null().arg_true()
+        esn = pending.xml.gather(nameless).to_frame("_x").select(
             unescape(pl.col("_x").str.extract(SYSTEM_FIELDS["_esn"], 1).str.strip_chars().replace("", None))
         )
         system = system.with_columns(system["provider"].scatter(nameless, esn.to_series()))
-    offsets = items["_r"].search_sorted(pl.Series(range(n + 1), dtype=pl.UInt32), side="left").cast(pl.Int64)
+    offsets = items["_r"].search_sorted(pl.int_range(n + 1, dtype=pl.UInt32, eager=True), side="left").cast(pl.Int64)
     body = _tidy(_lists(offsets, items["_p"]).list.join("; "))
     head = pl.concat_str([pl.col("provider").fill_null("?"), pl.col("event_id").cast(pl.String).fill_null("?")], separator=" ")
     cols = {
         "data": pl.lit(_lists(offsets, items["data"])).cast(DATA_STRUCT),
-        "message": pl.when(pl.lit(body) == "").then(head).otherwise(head + ": " + pl.lit(body)),
+        # "head: body", or the head alone where the body is empty (null, and skipped).
+        "message": pl.concat_str([head, pl.when(pl.lit(body) != "").then(pl.lit(body))], separator=": ", ignore_nulls=True),
     }
     # Straight into the event schema's order and types (what conform would do, without casts).
     return system.select(
         cols.get(c, pl.col(c)).alias(c) if c in cols or c in system.columns else pl.lit(None, dtype=t).alias(c)
         for c, t in EVENT_SCHEMA.items()
     )
+
+
+def xml_frame(numbers: list[int], xmls: list[str], engine: str = "evtx") -> pl.DataFrame:
+    """One batch of records (header record number, rendered XML) as event-frame columns, in
+    the calling thread (:func:`start_frame` and :func:`finish_frame` without the thread pool)."""
+    if not xmls:
+        return empty(EVENT_SCHEMA)
+    return finish_frame(start_frame(numbers, xmls, engine, background=False))
