@@ -15,10 +15,8 @@ special case, and ``EventID`` with ``Qualifiers`` is just the element text, mask
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
 
 import polars as pl
-from polars.lazyframe.in_process import InProcessQuery
 
 from ..frames import DATA_STRUCT, EVENT_SCHEMA, TimeBasis, empty
 from ._formats import format_facts
@@ -203,57 +201,31 @@ def _system(df: pl.LazyFrame, engine: str) -> pl.LazyFrame:
     return df.select(fields).select(out)
 
 
-class Pending(NamedTuple):
-    """A batch whose two queries run on polars' thread pool: see :func:`start_frame`."""
+def xml_frame(numbers: list[int], xmls: list[str], engine: str = "evtx") -> pl.DataFrame:
+    """One batch of records (header record number, rendered XML) as event-frame columns.
 
-    n: int
-    xml: pl.Series
-    system: InProcessQuery | pl.DataFrame
-    items: InProcessQuery | pl.DataFrame
-    engine: str
-
-
-def start_frame(numbers: list[int], xmls: list[str], engine: str = "evtx", background: bool = True) -> Pending:
-    """Start reading one batch of records (header record number, rendered XML); returns at once.
-
-    The System columns and the data items (already in record order, with each item's part of
-    ``message``) are two queries. With ``background`` they run on polars' thread pool, which
-    needs no GIL: the caller goes on pulling records from the engine (Python work that holds
-    the GIL) while the batch before is parsed, and two queries can use two cores. Polars runs
-    the expressions of one query one after another, so the split in two is what lets a batch
-    use both. :func:`finish_frame` waits for them and assembles the event frame.
-    Both queries read the record as the engine gave it: the declaration before it and the
-    space after it hold no element, and it is stripped for ``text`` only.
+    Two queries run together on polars' threads (``collect_all``: polars runs the expressions
+    of one query one after another, so the split in two is what lets a batch use two cores): the
+    System columns, and the data items (already in record order, with each item's part of
+    ``message``). The items are then cut back into one list per record at offsets found by
+    binary search, rather than grouped and joined back. Both queries read the record as the
+    engine gave it: the declaration before it and the space after it hold no element, and it is
+    stripped for ``text`` only.
     """
+    if not xmls:
+        return empty(EVENT_SCHEMA)
+    n = len(xmls)
     xml = pl.Series("_x", xmls, dtype=pl.String)
     df = pl.LazyFrame({"line": pl.Series(numbers, dtype=pl.Int64), "_x": xml})
     items = _data_items(df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"), "_x"), engine)
     items = items.select("_r", pl.struct("name", "value").alias("data"), part(pl.col("name"), pl.col("value")).alias("_p"))
     # The in-memory engine: polars 2's default streaming engine costs half as much again on
-    # plans like these over a few thousand rows.
-    queries = [_system(df, engine), items]
-    if background:
-        system, items_q = (q.collect(engine="in-memory", background=True) for q in queries)
-        return Pending(len(xmls), xml, system, items_q, engine)
-    system, items_df = (q.collect(engine="in-memory") for q in queries)
-    return Pending(len(xmls), xml, system, items_df, engine)
-
-
-def _result(q: InProcessQuery | pl.DataFrame) -> pl.DataFrame:
-    return q if isinstance(q, pl.DataFrame) else q.fetch_blocking()
-
-
-def finish_frame(pending: Pending) -> pl.DataFrame:
-    """The batch's event-frame columns, once its queries are done.
-
-    The items are cut back into one list per record at offsets found by binary search, rather
-    than grouped and joined back.
-    """
-    n = pending.n
-    system, items = _result(pending.system), _result(pending.items)
+    # plans like these over a few thousand rows. (Not ``collect(background=True)``: no faster,
+    # and a background query dropped unfetched, say on an exception, aborts the process.)
+    system, items = pl.collect_all([_system(df, engine), items], engine="in-memory")
     if system["_name"].null_count():  # EventSourceName, read only where Name is missing (rare)
         nameless = system["_name"].is_null().arg_true()
-        esn = pending.xml.gather(nameless).to_frame("_x").select(
+        esn = xml.gather(nameless).to_frame("_x").select(
             unescape(pl.col("_x").str.extract(SYSTEM_FIELDS["_esn"], 1).str.strip_chars().replace("", None))
         )
         system = system.with_columns(system["provider"].scatter(nameless, esn.to_series()))
@@ -272,9 +244,3 @@ def finish_frame(pending: Pending) -> pl.DataFrame:
     )
 
 
-def xml_frame(numbers: list[int], xmls: list[str], engine: str = "evtx") -> pl.DataFrame:
-    """One batch of records (header record number, rendered XML) as event-frame columns, in
-    the calling thread (:func:`start_frame` and :func:`finish_frame` without the thread pool)."""
-    if not xmls:
-        return empty(EVENT_SCHEMA)
-    return finish_frame(start_frame(numbers, xmls, engine, background=False))

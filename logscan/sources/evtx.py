@@ -38,7 +38,6 @@ raise :class:`~logscan.errors.IngestError`.
 
 from __future__ import annotations
 
-import collections
 import io
 import os
 import re
@@ -57,17 +56,15 @@ from ._evtx_layout import (
     check_layout,
     missing_ranges,
 )
-from ._evtx_xml import SYSTEM_FIELDS, Pending, finish_frame, start_frame, xml_frame
+from ._evtx_xml import SYSTEM_FIELDS, xml_frame
 from .base import Parsed, SourceFile, SourceSpec, finish_events
 
 ENGINE_ENV = "LOGSCAN_EVTX_ENGINE"
 ENGINES = ("auto", "evtx", "python-evtx")
-# Records per polars batch: bounded memory on multi-GB logs. Smaller batches, to start parsing
-# on polars' threads while the engine is still being read, cost more than they overlap: each
-# batch pays ~4 ms of fixed cost (regex compilation, plan execution), a file of 2,000 records
-# ~17 ms in all (bench/README.md).
+# Records per polars batch: bounded memory on multi-GB logs. Smaller batches parsed on polars'
+# threads while the engine is still being read (collect(background=True)) cost more than they
+# overlap: each batch pays ~4 ms of fixed cost (regex compilation, plan execution).
 BATCH = 10_000
-MAX_PENDING = 1  # batches parsed on polars' threads while the engine is read on
 CHUNK_MAGIC_WARNING = re.compile(r"chunk number (\d+): Failed to parse chunk header: Invalid EVTX chunk header magic")
 # A parser that keeps failing on next() is not making progress. Each damaged record or chunk
 # is one error, so this is far above what a damaged log gives (a 1 GiB file has 16,384 chunks).
@@ -208,17 +205,12 @@ def read_evtx(data: bytes, engine: str = "auto") -> tuple[pl.DataFrame, list[dic
         return empty(EVENT_SCHEMA), [{"kind": "parse", "detail": f"not an EVTX file (starts {head!r}, expected {MAGIC!r})", "line": None}]
     engine_errors: list[dict] = []
     frames: list[pl.DataFrame] = []
-    pending: collections.deque[Pending] = collections.deque()
     # Errors arrive as exceptions in this thread (see the module docstring): no warnings
     # filter or capture is touched here, so parallel parses cannot disturb one another.
     batches = _evtx_batches(data, engine_errors) if name == "evtx" else _batched(_iter_python_evtx(data, engine_errors))
     try:
         for numbers, xmls in batches:
-            pending.append(start_frame(numbers, xmls, name))
-            while len(pending) > MAX_PENDING:  # memory stays bounded when parsing lags behind
-                frames.append(finish_frame(pending.popleft()))
-        while pending:
-            frames.append(finish_frame(pending.popleft()))
+            frames.append(xml_frame(numbers, xmls, name))
     except IngestError as exc:
         engine_errors.append({"kind": exc.kind, "detail": exc.detail, "line": None})
     except Exception as exc:  # an engine failing half-way keeps what it gave
