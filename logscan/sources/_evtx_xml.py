@@ -76,7 +76,9 @@ def _items(df: pl.LazyFrame, column: str, whole: str, name: str, close: str | No
     """
     m = df.select("_r", pl.col(column).str.extract_all(whole).alias("_m")).explode("_m").drop_nulls("_m")
     body = pl.col("_m").str.splitn(">", 2).struct.field("field_1")
-    value = body.str.strip_suffix(close) if close else body.str.replace(r"</[^>]*>$", "")
+    # Without ``close`` (UserData leaves) the value is the text before the closing tag: the
+    # only "<" left after the start tag, as the leaf pattern allows none in the text.
+    value = body.str.strip_suffix(close) if close else body.str.splitn("<", 2).struct.field("field_0")
     return m.select("_r", pl.col("_m").str.extract(name, 1).alias("name"), value.alias("value"))
 
 
@@ -150,16 +152,17 @@ def _lists(offsets: pl.Series, values: pl.Series) -> pl.Series:
     return pl.Series(values.name, pa.LargeListArray.from_arrays(offsets.to_arrow(), values.to_arrow()))
 
 
-def _tidy(body: pl.Series) -> pl.Series:
-    r"""The joined message parts with whitespace runs made single spaces, and trimmed.
+def _tidy(part: pl.Expr) -> pl.Expr:
+    r"""One message part with whitespace runs made single spaces and a leading space dropped.
 
-    ``;`` is not whitespace, so no run crosses a separator. Done once per record on the joined
-    text rather than once per item. Only runs of two and lone tabs, newlines, no-break spaces...
-    are replaced: the same result as ``\s+`` → ``" "``, without a match (and an allocation)
-    at every single space between two words. After that no two spaces are adjacent, so one
-    ``strip_chars(" ")`` trims both ends.
+    Joined with ``"; "`` and right-trimmed, these give exactly the joined parts with ``\s+``
+    collapsed and trimmed: ``;`` is not whitespace, so no run crosses a separator, and the
+    separator's own space absorbs a part's leading one. Done per part, it runs in the items
+    query, beside the System one, instead of after both. Only runs of two and lone tabs,
+    newlines, no-break spaces... are replaced: the same result as ``\s+`` → ``" "``, without a
+    match (and an allocation) at every single space between two words.
     """
-    return body.str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_chars(" ")
+    return part.str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_prefix(" ")
 
 
 @functools.cache
@@ -195,10 +198,14 @@ def _system_exprs(engine: str) -> tuple[tuple[pl.Expr, ...], tuple[pl.Expr, ...]
     return (pl.col("line"), pl.col("_x"), *fields), out
 
 
+# The start of ``message``: "provider event_id", "?" for either missing.
+HEAD = pl.concat_str([pl.col("provider").fill_null("?"), pl.col("event_id").cast(pl.String).fill_null("?")], separator=" ")
+
+
 def _system(df: pl.LazyFrame, engine: str) -> pl.LazyFrame:
     """Every column read from ``<System>``, and ``text``; ``_name`` null where Name is missing."""
     fields, out = _system_exprs(engine)
-    return df.select(fields).select(out)
+    return df.select(fields).select(out).with_columns(_head=HEAD)
 
 
 def xml_frame(numbers: list[int], xmls: list[str], engine: str = "evtx") -> pl.DataFrame:
@@ -218,7 +225,7 @@ def xml_frame(numbers: list[int], xmls: list[str], engine: str = "evtx") -> pl.D
     xml = pl.Series("_x", xmls, dtype=pl.String)
     df = pl.LazyFrame({"line": pl.Series(numbers, dtype=pl.Int64), "_x": xml})
     items = _data_items(df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"), "_x"), engine)
-    items = items.select("_r", pl.struct("name", "value").alias("data"), part(pl.col("name"), pl.col("value")).alias("_p"))
+    items = items.select("_r", pl.struct("name", "value").alias("data"), _tidy(part(pl.col("name"), pl.col("value"))).alias("_p"))
     # The in-memory engine: polars 2's default streaming engine costs half as much again on
     # plans like these over a few thousand rows. (Not ``collect(background=True)``: no faster,
     # and a background query dropped unfetched, say on an exception, aborts the process.)
@@ -228,14 +235,13 @@ def xml_frame(numbers: list[int], xmls: list[str], engine: str = "evtx") -> pl.D
         esn = xml.gather(nameless).to_frame("_x").select(
             unescape(pl.col("_x").str.extract(SYSTEM_FIELDS["_esn"], 1).str.strip_chars().replace("", None))
         )
-        system = system.with_columns(system["provider"].scatter(nameless, esn.to_series()))
+        system = system.with_columns(system["provider"].scatter(nameless, esn.to_series())).with_columns(_head=HEAD)
     offsets = items["_r"].search_sorted(pl.int_range(n + 1, dtype=pl.UInt32, eager=True), side="left").cast(pl.Int64)
-    body = _tidy(_lists(offsets, items["_p"]).list.join("; "))
-    head = pl.concat_str([pl.col("provider").fill_null("?"), pl.col("event_id").cast(pl.String).fill_null("?")], separator=" ")
+    body = _lists(offsets, items["_p"]).list.join("; ").str.strip_chars_end(" ")
     cols = {
         "data": pl.lit(_lists(offsets, items["data"])).cast(DATA_STRUCT),
         # "head: body", or the head alone where the body is empty (null, and skipped).
-        "message": pl.concat_str([head, pl.when(pl.lit(body) != "").then(pl.lit(body))], separator=": ", ignore_nulls=True),
+        "message": pl.concat_str([pl.col("_head"), pl.when(pl.lit(body) != "").then(pl.lit(body))], separator=": ", ignore_nulls=True),
     }
     # Straight into the event schema's order and types (what conform would do, without casts).
     return system.select(
