@@ -2,8 +2,9 @@
 
 Both engines go through it; split from :mod:`.evtx` (engines, errors, the one interface) so
 that neither module outgrows the size limit. What a batch costs is polars' regex work per row
-(~0.3 µs per System field, ~0.9 µs for the data items of a 1 KB record) plus a fixed ~2 ms of
-plan execution: the plan is two queries run together, and nothing is grouped or joined.
+(~0.3 µs per System field, ~2.5 µs for the data items of a 1 KB record, on one core; the two
+queries run side by side on two) plus a fixed ~3.5 ms (regex compilation, plan execution),
+which is why batches are large: nothing is grouped or joined.
 
 Why XML and not ``records_json()``: both engines render XML, so one vectorised polars pipeline
 (anchored ``str.extract`` per System field, ``extract_all`` for ``<Data>``) serves both, and
