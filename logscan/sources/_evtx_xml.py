@@ -2,8 +2,9 @@
 
 Both engines go through it; split from :mod:`.evtx` (engines, errors, the one interface) so
 that neither module outgrows the size limit. What a batch costs is polars' regex work per row
-(~0.3 µs per System field, ~0.9 µs for the data items of a 1 KB record) plus a fixed ~2 ms of
-plan execution: the plan is two queries run together, and nothing is grouped or joined.
+(~0.3 µs per System field, ~2.5 µs for the data items of a 1 KB record, on one core; the two
+queries run side by side on two) plus a fixed ~3.5 ms (regex compilation, plan execution),
+which is why batches are large: nothing is grouped or joined.
 
 Why XML and not ``records_json()``: both engines render XML, so one vectorised polars pipeline
 (anchored ``str.extract`` per System field, ``extract_all`` for ``<Data>``) serves both, and
@@ -13,6 +14,8 @@ special case, and ``EventID`` with ``Qualifiers`` is just the element text, mask
 """
 
 from __future__ import annotations
+
+import functools
 
 import polars as pl
 
@@ -42,6 +45,7 @@ DATA_NAME = r'^<Data Name="([^"]*)"'
 # Leaf elements of UserData (no child elements): <param1>v</param1>, <x/>.
 LEAF = r"<[A-Za-z_][A-Za-z0-9_.:-]*(?:[ \t\r\n][^>]*)?(?:/>|>[^<]*</[^>]+>)"
 LEAF_NAME = r"^<([A-Za-z_][A-Za-z0-9_.:-]*)"
+USER_OPEN, USER_CLOSE = "<UserData>", "</UserData>"
 DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 ENTITIES = (["&lt;", "&gt;", "&quot;", "&apos;", "&#39;", "&amp;"], ["<", ">", '"', "'", "'", "&"])
 
@@ -73,13 +77,32 @@ def _items(df: pl.LazyFrame, column: str, whole: str, name: str, close: str | No
     """
     m = df.select("_r", pl.col(column).str.extract_all(whole).alias("_m")).explode("_m").drop_nulls("_m")
     body = pl.col("_m").str.splitn(">", 2).struct.field("field_1")
-    value = body.str.strip_suffix(close) if close else body.str.replace(r"</[^>]*>$", "")
+    # Without ``close`` (UserData leaves) the value is the text before the closing tag: the
+    # only "<" left after the start tag, as the leaf pattern allows none in the text.
+    value = body.str.strip_suffix(close) if close else body.str.splitn("<", 2).struct.field("field_0")
     return m.select("_r", pl.col("_m").str.extract(name, 1).alias("name"), value.alias("value"))
 
 
 def unescape(expr: pl.Expr) -> pl.Expr:
-    """XML entities replaced, only where there is an ``&`` (few values have one)."""
-    return pl.when(expr.str.contains("&", literal=True)).then(expr.str.replace_many(*ENTITIES)).otherwise(expr)
+    """XML entities replaced.
+
+    One Aho-Corasick pass leaves a value without ``&`` as it is; guarding it with a ``contains``
+    test cost more, because ``when``/``then`` computes both branches on every row anyway.
+    """
+    return expr.str.replace_many(*ENTITIES)
+
+
+def _user_data(xml: pl.Expr) -> pl.Expr:
+    """The text inside the first ``<UserData>`` up to the next ``</UserData>``; null without both.
+
+    What ``(?s)<UserData>(.*?)</UserData>`` extracts, at a tenth of its cost (the lazy ``.*?``
+    capture runs in the regex crate's slowest engine): two literal finds and byte slices.
+    ``str.find`` counts bytes, so the slicing is done on the bytes (``bin.slice``), never with
+    ``str.slice``, which counts characters; both cuts fall next to ASCII markup, so the bytes
+    between them are whole UTF-8.
+    """
+    tail = xml.cast(pl.Binary).bin.slice(xml.str.find(USER_OPEN, literal=True) + len(USER_OPEN)).cast(pl.String)
+    return tail.cast(pl.Binary).bin.head(tail.str.find(USER_CLOSE, literal=True)).cast(pl.String)
 
 
 def _data_items(xml: pl.LazyFrame, engine: str) -> pl.LazyFrame:
@@ -91,10 +114,8 @@ def _data_items(xml: pl.LazyFrame, engine: str) -> pl.LazyFrame:
     whitespace is an empty element pretty-printed by the engine and reads as "".
     """
     data = _items(xml, "_x", DATA_ITEM, DATA_NAME, "</Data>")
-    # No filter on the record text: it would copy the records that pass; a row without the
-    # element gives null here, and nulls cost nothing downstream. (Not a slice at ``find``'s
-    # offsets: those count bytes, ``slice`` characters.)
-    user = xml.select("_r", pl.col("_x").str.extract(r"(?s)<UserData>(.*?)</UserData>", 1).alias("_u"))
+    # A row without the element gives null here, and nulls cost nothing downstream.
+    user = xml.select("_r", _user_data(pl.col("_x")).alias("_u"))
     binary = xml.select(
         "_r", pl.lit("Binary").alias("name"), pl.col("_x").str.extract(r"<Binary>([^<]+)</Binary>", 1).alias("value")
     )
@@ -107,7 +128,7 @@ def _data_items(xml: pl.LazyFrame, engine: str) -> pl.LazyFrame:
     )
     if engine == "python-evtx":
         out = _python_evtx_arrays(out)
-    value = pl.when(pl.col("value").str.strip_chars(" \n") == "").then(pl.lit("")).otherwise(pl.col("value"))
+    value = pl.col("value").str.replace(r"^[ \n]+$", "")  # anchored: fails at the first other character
     return out.select("_r", unescape(pl.col("name")).alias("name"), unescape(value).alias("value"))
 
 
@@ -137,73 +158,96 @@ def _tidy(part: pl.Expr) -> pl.Expr:
 
     Joined with ``"; "`` and right-trimmed, these give exactly the joined parts with ``\s+``
     collapsed and trimmed: ``;`` is not whitespace, so no run crosses a separator, and the
-    separator's own space absorbs a part's leading one. Done per part, it runs inside the
-    items query (in parallel with the System fields) instead of after it.
+    separator's own space absorbs a part's leading one. Done per part, it runs in the items
+    query, beside the System one, instead of after both. Only runs of two and lone tabs,
+    newlines, no-break spaces... are replaced: the same result as ``\s+`` → ``" "``, without a
+    match (and an allocation) at every single space between two words.
     """
-    return part.str.replace_all(r"\s+", " ").str.strip_prefix(" ")
+    return part.str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_prefix(" ")
 
 
-def _system(df: pl.LazyFrame, engine: str) -> pl.LazyFrame:
-    """Every column read from ``<System>``, and ``text``; ``_name`` null where Name is missing."""
+@functools.cache
+def _system_exprs(engine: str) -> tuple[tuple[pl.Expr, ...], tuple[pl.Expr, ...]]:
+    """The two selects of the System query, built once per engine (building them per batch cost
+    about as much as running them on a small file)."""
     # Damaged records render missing System values as empty, padded elements: read them as null.
-    fields = [pl.col("_x").str.extract(p, 1).str.strip_chars().replace("", None).alias(c) for c, p in SYSTEM_FIELDS.items() if c != "_esn"]
+    fields = tuple(
+        pl.col("_x").str.extract(p, 1).str.strip_chars().replace("", None).alias(c) for c, p in SYSTEM_FIELDS.items() if c != "_esn"
+    )
     # evtx: 2016-08-18T20:11:24.000000Z (6, 7 or 9 digits); python-evtx: 2016-08-18 20:11:24+00:00.
     raw = pl.col("time_raw")
     if engine == "python-evtx":
         raw = raw.str.replace(r"^(\d{4}-\d\d-\d\d) ", "${1}T").str.replace(r"(?:Z|[+-]00:?00)$", "Z")
     ts = raw.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.fZ", strict=False)
-    return df.select("line", "_x", *fields).select(
-        "line",
-        "_name",
-        "time_raw",
+    out = (
+        pl.col("line"),
+        pl.col("_name"),
+        pl.col("time_raw"),
         # The XML declaration is noise in evidence. Empty elements stay as the engine wrote them
         # (evtx: "<Data>\n    </Data>"); rewriting every record to collapse them would cost more
         # than all System fields, and the data values are cleaned per item instead.
-        text=pl.col("_x").str.strip_prefix(DECLARATION).str.strip_chars_end(),
-        time=utc(ts),
-        time_basis=pl.when(ts.is_not_null()).then(pl.lit(TimeBasis.UTC)).otherwise(pl.lit(TimeBasis.NONE)),
-        level=pl.col("_level").replace_strict(format_facts(LEVEL_FORMAT).level_numbers, default=None, return_dtype=pl.String),
-        provider=unescape(pl.col("_name")),
-        event_id=pl.col("_event_id").cast(pl.Int64, strict=False) & 0xFFFF,
-        channel=unescape(pl.col("channel")),
-        computer=unescape(pl.col("computer")),
-        record_id=pl.col("_record_id").cast(pl.Int64, strict=False),
+        pl.col("_x").str.strip_prefix(DECLARATION).str.strip_chars_end().alias("text"),
+        utc(ts).alias("time"),
+        pl.when(ts.is_not_null()).then(pl.lit(TimeBasis.UTC)).otherwise(pl.lit(TimeBasis.NONE)).alias("time_basis"),
+        pl.col("_level").replace_strict(format_facts(LEVEL_FORMAT).level_numbers, default=None, return_dtype=pl.String).alias("level"),
+        unescape(pl.col("_name")).alias("provider"),
+        (pl.col("_event_id").cast(pl.Int64, strict=False) & 0xFFFF).alias("event_id"),
+        unescape(pl.col("channel")).alias("channel"),
+        unescape(pl.col("computer")).alias("computer"),
+        pl.col("_record_id").cast(pl.Int64, strict=False).alias("record_id"),
     )
+    return (pl.col("line"), pl.col("_x"), *fields), out
+
+
+# The start of ``message``: "provider event_id", "?" for either missing.
+HEAD = pl.concat_str([pl.col("provider").fill_null("?"), pl.col("event_id").cast(pl.String).fill_null("?")], separator=" ")
+
+
+def _system(df: pl.LazyFrame, engine: str) -> pl.LazyFrame:
+    """Every column read from ``<System>``, and ``text``; ``_name`` null where Name is missing."""
+    fields, out = _system_exprs(engine)
+    return df.select(fields).select(out).with_columns(_head=HEAD)
 
 
 def xml_frame(numbers: list[int], xmls: list[str], engine: str = "evtx") -> pl.DataFrame:
     """One batch of records (header record number, rendered XML) as event-frame columns.
 
-    Two queries run together on polars' threads: the System columns, and the data items (already
-    in record order, with each item's part of ``message``). The items are then cut back into one
-    list per record at offsets found by binary search, rather than grouped and joined back.
-    Both queries read the record as the engine gave it: the declaration before it and the
-    space after it hold no element, and it is stripped for ``text`` only.
+    Two queries run together on polars' threads (``collect_all``: polars runs the expressions
+    of one query one after another, so the split in two is what lets a batch use two cores): the
+    System columns, and the data items (already in record order, with each item's part of
+    ``message``). The items are then cut back into one list per record at offsets found by
+    binary search, rather than grouped and joined back. Both queries read the record as the
+    engine gave it: the declaration before it and the space after it hold no element, and it is
+    stripped for ``text`` only.
     """
     if not xmls:
         return empty(EVENT_SCHEMA)
     n = len(xmls)
-    df = pl.LazyFrame({"line": pl.Series(numbers, dtype=pl.Int64), "_x": pl.Series(xmls, dtype=pl.String)})
+    xml = pl.Series("_x", xmls, dtype=pl.String)
+    df = pl.LazyFrame({"line": pl.Series(numbers, dtype=pl.Int64), "_x": xml})
     items = _data_items(df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_r"), "_x"), engine)
     items = items.select("_r", pl.struct("name", "value").alias("data"), _tidy(part(pl.col("name"), pl.col("value"))).alias("_p"))
     # The in-memory engine: polars 2's default streaming engine costs half as much again on
-    # plans like these over a few thousand rows.
+    # plans like these over a few thousand rows. (Not ``collect(background=True)``: no faster,
+    # and a background query dropped unfetched, say on an exception, aborts the process.)
     system, items = pl.collect_all([_system(df, engine), items], engine="in-memory")
-    nameless = system["_name"].is_null().arg_true()
-    if nameless.len():  # EventSourceName, read only where Name is missing (rare)
-        esn = pl.Series(xmls).gather(nameless).to_frame("_x").select(
+    if system["_name"].null_count():  # EventSourceName, read only where Name is missing (rare)
+        nameless = system["_name"].is_null().arg_true()
+        esn = xml.gather(nameless).to_frame("_x").select(
             unescape(pl.col("_x").str.extract(SYSTEM_FIELDS["_esn"], 1).str.strip_chars().replace("", None))
         )
-        system = system.with_columns(system["provider"].scatter(nameless, esn.to_series()))
-    offsets = items["_r"].search_sorted(pl.Series(range(n + 1), dtype=pl.UInt32), side="left").cast(pl.Int64)
+        system = system.with_columns(system["provider"].scatter(nameless, esn.to_series())).with_columns(_head=HEAD)
+    offsets = items["_r"].search_sorted(pl.int_range(n + 1, dtype=pl.UInt32, eager=True), side="left").cast(pl.Int64)
     body = _lists(offsets, items["_p"]).list.join("; ").str.strip_chars_end(" ")
-    head = pl.concat_str([pl.col("provider").fill_null("?"), pl.col("event_id").cast(pl.String).fill_null("?")], separator=" ")
     cols = {
         "data": pl.lit(_lists(offsets, items["data"])).cast(DATA_STRUCT),
-        "message": pl.when(pl.lit(body) == "").then(head).otherwise(head + ": " + pl.lit(body)),
+        # "head: body", or the head alone where the body is empty (null, and skipped).
+        "message": pl.concat_str([pl.col("_head"), pl.when(pl.lit(body) != "").then(pl.lit(body))], separator=": ", ignore_nulls=True),
     }
     # Straight into the event schema's order and types (what conform would do, without casts).
     return system.select(
         cols.get(c, pl.col(c)).alias(c) if c in cols or c in system.columns else pl.lit(None, dtype=t).alias(c)
         for c, t in EVENT_SCHEMA.items()
     )
+
+
