@@ -62,7 +62,16 @@ def commands(bundle: Path, out: Path) -> dict[str, list[str]]:
     }
 
 
+def compile_tree(root: Path) -> None:
+    """Byte-compile the tree's package first, as ``pip install`` does for an installed one.
+
+    Without it a machine with ``PYTHONDONTWRITEBYTECODE`` set (this one is) recompiles every
+    logscan module on every run: ~0.15 s of each command's time that no installed copy pays."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "logscan")], check=True, stdout=subprocess.DEVNULL)
+
+
 def measure(bundle: Path, repeat: int, only: list[str] | None, root: Path = ROOT) -> dict:
+    compile_tree(root)
     pattern = "|".join(WORDS)
     grep = f"zgrep -c -E {shlex.quote(pattern)} " + " ".join(shlex.quote(str(p)) for p in log_files(bundle)) + "; true"
     res: dict = {"bundle": str(bundle), "mb": round(sum(p.stat().st_size for p in log_files(bundle)) / 2**20, 1)}
