@@ -15,6 +15,9 @@ and a flag left uncomputed on a row is one that could not hold there.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import polars as pl
 
 from ..sources.grep import leaves, resolve
@@ -22,6 +25,9 @@ from .compiler import rx_escape
 from .cost import PREFILTER_MAX_SHARE, flagged_rows, word_costs
 from .grep import requirement
 from .prefilter import required_literals
+
+#: Threads computing flags (each flag's query is small and single-threaded in polars).
+FLAG_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 def planned_rows(
@@ -55,22 +61,27 @@ def planned_rows(
 
     # Row ids per word, split once (each flag then unites a few small lists).
     by_word: dict[str, pl.Series] = {w: g["_row"] for (w,), g in pairs.partition_by("_w", as_dict=True).items()} if pairs.height else {}
-    hit_ids: dict[str, pl.Series] = {}
-    for name, expr, req, scope in zip(flag_names, flags, reqs, scopes, strict=True):
+    def flag(job: tuple[str, pl.Expr, frozenset[str] | None, tuple[str, ...] | None]) -> tuple[str, pl.Series | None]:
+        name, expr, req, scope = job
         if scope is not None and not (set(scope) & present):
-            continue  # no row of its sources: the flag is False everywhere
+            return name, None  # no row of its sources: the flag is False everywhere
         # Only the columns the predicate reads are gathered.
         sub = rows.select(list(dict.fromkeys(["_row", "source", *expr.meta.root_names()])))
         if req:
             ids = _rows_holding(by_word, req)
             if not len(ids):
-                continue
+                return name, None
             sub = sub[ids]
         if scope is not None and (present - set(scope) or has_null_source):
             sub = sub.filter(pl.col("source").is_in(list(scope)))
         got = sub.select("_row", expr.alias("_f")).filter(pl.col("_f").fill_null(False))["_row"]
-        if len(got):
-            hit_ids[name] = got
+        return name, got if len(got) else None
+
+    # Each flag is a small query that polars runs on one core, releasing the GIL: two threads
+    # keep both cores busy (the flags are independent; results are taken in flag order).
+    jobs = list(zip(flag_names, flags, reqs, scopes, strict=True))
+    with ThreadPoolExecutor(max_workers=FLAG_THREADS) as pool:
+        hit_ids = {name: got for name, got in pool.map(flag, jobs) if got is not None}
     if not hit_ids:
         return rows.head(0).select(*keep, *[pl.lit(False).alias(n) for n in flag_names])
     all_ids = pl.concat(list(hit_ids.values())).unique().sort()
