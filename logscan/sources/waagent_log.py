@@ -82,27 +82,36 @@ HEADER = (
 _HEADER_GROUPS = [n for n in re.compile(HEADER).groupindex if n != "head"]
 
 
-def _body() -> pl.Expr:
-    """The agent line of each raw line: syslog/journal copies carry it after "python3[pid]: ".
-    The wrapper regex runs only on the few lines that can carry one."""
+def _wrapped_inner() -> pl.Expr:
+    """The agent line inside a syslog/journal copy (after "python3[pid]: "), null on every
+    other line. The wrapper regex runs only on the few lines that can carry one."""
     raw = pl.col("raw")
     has_wrapper = raw.str.contains(r"^(?:[A-Z][a-z]{2} [ \d]\d |\d{4}-\d{2}-\d{2}T\S+\s+\S+\s+(?:python|waagent|WALinux))")
-    return pl.coalesce(pl.when(has_wrapper).then(raw).str.extract(SYSLOG, 1), raw)
+    return pl.when(has_wrapper).then(raw).str.extract(SYSLOG, 1)
+
+
+def _body() -> pl.Expr:
+    """The agent line of each raw line: syslog/journal copies carry it after "python3[pid]: "."""
+    return pl.coalesce(_wrapped_inner(), pl.col("raw"))
 
 
 def header_times(df: pl.DataFrame) -> pl.DataFrame:
     """``is_header`` and the header's time to the second (``time``) of every line, without
     the full header parse (grep-first's cheap pass). The second is enough: grep-first keeps
     every record of a file's first and last second (see :mod:`.grep`)."""
-    df = df.with_columns(_body=_body())
-    df = df.with_columns(is_header=pl.col("_body").str.contains(HEADER))
-    stamp = pl.when(pl.col("is_header")).then(pl.col("_body").str.slice(0, 19))
+    # Not a whole ``_body`` column (a copy of every line): the few syslog-wrapped lines'
+    # inner text beside the raw lines, each test read from whichever applies.
+    raw = pl.col("raw")
+    df = df.with_columns(_inner=_wrapped_inner())
+    inner = pl.col("_inner")
+    df = df.with_columns(is_header=pl.when(inner.is_null()).then(raw.str.contains(HEADER)).otherwise(inner.str.contains(HEADER)))
+    stamp = pl.when(pl.col("is_header")).then(pl.when(inner.is_null()).then(raw.str.slice(0, 19)).otherwise(inner.str.slice(0, 19)))
     return df.with_columns(
         time=pl.coalesce(
             stamp.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False, exact=True),
             stamp.str.strptime(pl.Datetime("us"), "%Y/%m/%d %H:%M:%S", strict=False, exact=True),
         )
-    ).drop("_body")
+    ).drop("_inner")
 
 
 # The dominant header (2.2.46+: microsecond UTC stamp, level, thread and/or prefix tokens) in a
