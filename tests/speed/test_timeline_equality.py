@@ -402,6 +402,9 @@ def test_json_rows_are_the_bytes_polars_writes(name: str, all_columns: bool, mon
         buf = io.BytesIO()
         tl._write_rows(buf, df, sep, end)
         assert buf.getvalue() == want
+        buf = io.BytesIO()  # time still a datetime: formatted chunk by chunk, same bytes
+        tl._write_rows(buf, ev.select(df.columns), sep, end)
+        assert buf.getvalue() == want
     buf = io.BytesIO()
     tl._write_rows(buf, df.head(0), ",", "")
     assert buf.getvalue() == b""
