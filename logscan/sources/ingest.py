@@ -276,7 +276,8 @@ def _order(ev: pl.DataFrame | list[pl.DataFrame]) -> pl.DataFrame:
     # files' chunks costs twice the rechunk and a one-chunk gather together. Two threads
     # share the columns (polars releases the GIL).
     names = list(ev.columns)
-    cols = {name: ev.drop_in_place(name) for name in names}
+    cols = {c.name: c for c in ev.get_columns()}
+    del ev  # the columns are held in ``cols`` only (unless the caller holds the frame)
 
     def sorted_column(name: str) -> pl.Series:
         return cols.pop(name).rechunk().gather(idx)
