@@ -128,10 +128,7 @@ FAST_TIME = "%Y-%m-%dT%H:%M:%S.%6fZ"
 # "[...]" followed by a space, or starting with a character that cannot begin a prefix
 # ("D"/"E" only when not followed by "a"/"x", so "Daemonic" or "Exception" go to the regex).
 OLD_PREFIX_WORDS = ("Daemon", "ExtHandler")
-FAST_OLD = (
-    r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\.\d{6} (?:VERBOSE|INFO|WARNING|ERROR) "
-    r"(?:$|Daemon |ExtHandler |\[[^\]\s]+\] |[^DE\[\s]|D[^a]|E[^x])"
-)
+FAST_OLD = r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\.\d{6} (?:VERBOSE|INFO|WARNING|ERROR) (?:$|Daemon |ExtHandler |\[[^\]\s]+\] |[^DE\[\s]|D[^a]|E[^x])"
 #: FAST_OLD stamps have exactly six fraction digits: read as OLD's "%.f" reads them.
 FAST_OLD_TIME = "%Y/%m/%d %H:%M:%S.%6f"
 
