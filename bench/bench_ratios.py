@@ -70,20 +70,30 @@ def compile_tree(root: Path) -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "logscan")], check=True, stdout=subprocess.DEVNULL)
 
 
-def measure(bundle: Path, repeat: int, only: list[str] | None, root: Path = ROOT) -> dict:
-    compile_tree(root)
+def measure(bundle: Path, repeat: int, only: list[str] | None, root: Path = ROOT, against: Path | None = None) -> dict:
+    """Medians of ``repeat`` rounds; each round runs the baseline, then every command (and,
+    with ``against``, the same command from that tree right after it: an A/B in one run)."""
+    for tree in (root, against):
+        if tree is not None:
+            compile_tree(tree)
     pattern = "|".join(WORDS)
     grep = f"zgrep -c -E {shlex.quote(pattern)} " + " ".join(shlex.quote(str(p)) for p in log_files(bundle)) + "; true"
     res: dict = {"bundle": str(bundle), "mb": round(sum(p.stat().st_size for p in log_files(bundle)) / 2**20, 1)}
     with tempfile.TemporaryDirectory() as tmp:
         cmds = commands(bundle, Path(tmp))
         names = [n for n in cmds if not only or n in only]
+        trees = {n: root for n in names}
+        if against is not None:
+            for n in list(names):
+                trees[f"{n} [{against.name}]"] = against
+                cmds[f"{n} [{against.name}]"] = cmds[n]
+            names = [m for n in names for m in (n, f"{n} [{against.name}]")]
         g_runs: list[tuple[float, float, float]] = []
         c_runs: dict[str, list[tuple[float, float, float]]] = {n: [] for n in names}
         for _ in range(repeat):
             g_runs.append(run(["bash", "-c", grep]))
             for n in names:
-                c_runs[n].append(run(cmds[n], root=root))
+                c_runs[n].append(run(cmds[n], root=trees[n]))
     g = statistics.median(w for w, _, _ in g_runs)
     g_cpu = statistics.median(c for _, _, c in g_runs)
     res["zgrep_s"], res["zgrep_cpu_s"] = g, g_cpu
@@ -102,19 +112,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*", help="commands to run: scan, 'timeline parquet', 'timeline json'")
     ap.add_argument("--label", default="")
     ap.add_argument("--root", type=Path, default=ROOT, help="logscan tree to run (e.g. `git worktree add /tmp/before main`)")
+    ap.add_argument("--against", type=Path, help="also run this tree, interleaved with --root's runs (A/B in one command)")
     ap.add_argument("--scale", type=float, nargs="*", default=[],
                     help="also run on bundles this many times bigger (made by gen_bundle.py beside BUNDLE if absent): RSS growth")
     a = ap.parse_args(argv)
-    r = measure(a.bundle, a.repeat, a.only, a.root.resolve())
+    r = measure(a.bundle, a.repeat, a.only, a.root.resolve(), a.against.resolve() if a.against else None)
     r["label"] = a.label
     print(f"bundle {r['bundle']} ({r['mb']} MiB on disk), zgrep -c -E <8 words>: {r['zgrep_s']:.3f} s wall, "
           f"{r['zgrep_cpu_s']:.3f} s CPU (medians of {a.repeat}); load average {r['load_avg']:.1f}")
-    print(f"{'command':<20}{'s':>8}{'x zgrep':>9}{'cpu s':>8}{'x zgrep':>9}{'target':>8}{'RSS MiB':>9}{'target':>8}")
-    for n in TARGETS:
+    print(f"{'command':<30}{'s':>8}{'x zgrep':>9}{'cpu s':>8}{'x zgrep':>9}{'target':>8}{'RSS MiB':>9}{'target':>8}")
+    for n in [m for t in TARGETS for m in r if m == t or m.startswith(t + " [")]:
         if n in r:
             x = r[n]
-            print(f"{n:<20}{x['s']:>8.2f}{x['ratio']:>9.2f}{x['cpu_s']:>8.2f}{x['cpu_ratio']:>9.2f}{TARGETS[n]:>8.1f}"
-                  f"{x['rss_mb']:>9.0f}{RSS_TARGETS_MB[n]:>8}")
+            t = n.split(" [")[0]
+            print(f"{n:<30}{x['s']:>8.2f}{x['ratio']:>9.2f}{x['cpu_s']:>8.2f}{x['cpu_ratio']:>9.2f}{TARGETS[t]:>8.1f}"
+                  f"{x['rss_mb']:>9.0f}{RSS_TARGETS_MB[t]:>8}")
     if a.scale:
         base_mb = json.loads((a.bundle / "bench-manifest.json").read_text())["mb"]
         rows = [(1.0, r)]

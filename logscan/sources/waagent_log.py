@@ -82,12 +82,14 @@ HEADER = (
 _HEADER_GROUPS = [n for n in re.compile(HEADER).groupindex if n != "head"]
 
 
+#: Lines that can carry a syslog/journal wrapper (the wrapper regex runs on these only).
+_WRAPPED = pl.col("raw").str.contains(r"^(?:[A-Z][a-z]{2} [ \d]\d |\d{4}-\d{2}-\d{2}T\S+\s+\S+\s+(?:python|waagent|WALinux))")
+
+
 def _wrapped_inner() -> pl.Expr:
     """The agent line inside a syslog/journal copy (after "python3[pid]: "), null on every
-    other line. The wrapper regex runs only on the few lines that can carry one."""
-    raw = pl.col("raw")
-    has_wrapper = raw.str.contains(r"^(?:[A-Z][a-z]{2} [ \d]\d |\d{4}-\d{2}-\d{2}T\S+\s+\S+\s+(?:python|waagent|WALinux))")
-    return pl.when(has_wrapper).then(raw).str.extract(SYSLOG, 1)
+    other line."""
+    return pl.when(_WRAPPED).then(pl.col("raw")).str.extract(SYSLOG, 1)
 
 
 def _body() -> pl.Expr:
@@ -128,6 +130,15 @@ PREFIX_WORDS = ("Daemon", "ExtHandler", "LogCollector", "Firewall")
 #: FAST stamps have exactly six fraction digits: this fixed-width format reads them as
 #: NEW's "%.f" does (same values, same nulls for impossible dates), about 4x cheaper.
 FAST_TIME = "%Y-%m-%dT%H:%M:%S.%6fZ"
+# The dominant 2.1-2.2.45 header (local stamp with microseconds, level, optional Daemon /
+# ExtHandler / "[...]" prefix) in a shape where a split cuts what OLD's groups would: single
+# spaces, and the text after the level either empty, or a prefix word or whitespace-free
+# "[...]" followed by a space, or starting with a character that cannot begin a prefix
+# ("D"/"E" only when not followed by "a"/"x", so "Daemonic" or "Exception" go to the regex).
+OLD_PREFIX_WORDS = ("Daemon", "ExtHandler")
+FAST_OLD = r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}\.\d{6} (?:VERBOSE|INFO|WARNING|ERROR) (?:$|Daemon |ExtHandler |\[[^\]\s]+\] |[^DE\[\s]|D[^a]|E[^x])"
+#: FAST_OLD stamps have exactly six fraction digits: read as OLD's "%.f" reads them.
+FAST_OLD_TIME = "%Y/%m/%d %H:%M:%S.%6f"
 
 
 def parse_agent_log(df: pl.DataFrame, *, fast: bool = True) -> pl.DataFrame:
@@ -137,27 +148,51 @@ def parse_agent_log(df: pl.DataFrame, *, fast: bool = True) -> pl.DataFrame:
     ``process``, ``thread``, ``extension``, ``ext_version`` and ``message`` (the header's
     message part) set on header lines, in the rows' order.
 
-    Lines of the :data:`FAST` shape (most of a modern log) are cut with string splits; the
-    rest go through the HEADER regex. ``fast=False`` sends every line through the regex: the
-    reference the fast path is tested against (tests/speed), equal on those columns.
+    Lines of the :data:`FAST` shape (most of a modern log) and of the :data:`FAST_OLD` shape
+    (most of a 2.1-2.2.45 log) are cut with string splits; the rest go through the HEADER
+    regex. ``fast=False`` sends every line through the regex: the reference the fast paths
+    are tested against (tests/speed), equal on those columns.
     """
-    df = df.with_columns(body=_body())
     if not fast or not df.height:
-        return _fields(_regex_groups(df))
-    df = df.with_columns(_fast=pl.col("body").str.contains(FAST).fill_null(False))
-    n_fast = int(df["_fast"].sum())
-    if n_fast == 0:
-        return _fields(_regex_groups(df.drop("_fast")))
+        return _fields(_regex_groups(df.with_columns(body=_body())))
+    # Most logs hold no syslog/journal copy: then the body is the line itself (the wrapper
+    # test alone is half the cost of ``_body``).
+    wrapped = df.select(_WRAPPED.any()).item()
+    df = df.with_columns(body=_body() if wrapped else pl.col("raw"))
+    body = pl.col("body")
+    # 1: FAST, 2: FAST_OLD, 0: the regex. Both tests are anchored DFA passes that give up
+    # within a few bytes on the other era's lines (``-`` against ``/`` after the year).
+    df = df.with_columns(
+        _era=pl.when(body.str.contains(FAST)).then(pl.lit(1, pl.Int8)).when(body.str.contains(FAST_OLD))
+        .then(pl.lit(2, pl.Int8)).otherwise(pl.lit(0, pl.Int8))
+    )
+    counts = dict(df.group_by("_era").len().iter_rows())
+    if not counts.get(1) and not counts.get(2):
+        return _fields(_regex_groups(df.drop("_era")))
     kept = [c for c in df.columns[:-2] if c not in ("is_header", *HEADER_FIELDS)]
     out = [*kept, "is_header", *HEADER_FIELDS]
-    if n_fast == df.height:
-        return _fast_fields(df).select(out)
-    # The row number puts the two parts back in place (a sort of one integer column and one
+    cut = {1: _fast_fields, 2: _fast_old_fields}
+    if len(counts) == 1:  # one shape only: no split, no reordering
+        (era,) = counts
+        return cut[era](df).select(out)
+    # The row number puts the parts back in place (a sort of one integer column and one
     # gather: half the cost of merge_sorted here).
     df = df.with_row_index("_n")
-    quick = _fast_fields(df.filter("_fast")).select("_n", *out)
-    rest = _fields(_regex_groups(df.filter(~pl.col("_fast")))).select("_n", *out)
-    return pl.concat([quick, rest]).sort("_n").drop("_n")
+    era = pl.col("_era")
+    parts = [cut[e](df.filter(era == e)).select("_n", *out) for e in (1, 2) if counts.get(e)]
+    if counts.get(0):
+        parts.append(_fields(_regex_groups(df.filter(era == 0))).select("_n", *out))
+    return pl.concat(parts).sort("_n").drop("_n")
+
+
+def _ext_join(df: pl.DataFrame) -> pl.DataFrame:
+    """``extension`` and ``ext_version`` of every line from its ``prefix``. A log names a
+    handful of extensions on thousands of lines: EXT_PREFIX runs once per distinct
+    "[Name-Ver]" prefix, and a join hands the parts to every line."""
+    bracket = pl.col("prefix").str.starts_with("[")
+    ext = df.select(pl.col("prefix").filter(bracket).unique()).with_columns(_e=pl.col("prefix").str.extract_groups(EXT_PREFIX))
+    ext = ext.select("prefix", extension=pl.col("_e").struct.field("ext_name"), ext_version=pl.col("_e").struct.field("ext_ver"))
+    return df.join(ext, on="prefix", how="left", maintain_order="left")
 
 
 def _fast_fields(df: pl.DataFrame) -> pl.DataFrame:
@@ -192,11 +227,35 @@ def _fast_fields(df: pl.DataFrame) -> pl.DataFrame:
         thread=pl.when(lone).then(None).otherwise(pl.col("thread")),
         message=pl.col("body").str.slice(pl.col("_off")),
     )
-    # A log names a handful of extensions on thousands of lines: EXT_PREFIX runs once per
-    # distinct "[Name-Ver]" prefix, and a join hands the parts to every line.
-    ext = df.select(pl.col("prefix").filter(bracket).unique()).with_columns(_e=pl.col("prefix").str.extract_groups(EXT_PREFIX))
-    ext = ext.select("prefix", extension=pl.col("_e").struct.field("ext_name"), ext_version=pl.col("_e").struct.field("ext_ver"))
-    return df.join(ext, on="prefix", how="left", maintain_order="left")
+    return _ext_join(df)
+
+
+def _fast_old_fields(df: pl.DataFrame) -> pl.DataFrame:
+    """:func:`_fields` of :data:`FAST_OLD` lines (2.1-2.2.45): fixed-width stamp, the level
+    and the one optional prefix token by a split of the rest, the message by a slice.
+
+    The shape guarantees that the token after the level is the prefix exactly when it is
+    ``Daemon``, ``ExtHandler`` or ``[...]`` (each then followed by a space, as OLD's
+    ``prefix`` and whitespace need); every other first token starts the message."""
+    # The stamp holds one space: the level is the third token, the prefix candidate the fourth.
+    p = pl.col("body").str.split_exact(" ", 3)
+    df = df.with_columns(level=p.struct.field("field_2"), _a=p.struct.field("field_3"))
+    a = pl.col("_a")
+    stamp = pl.col("body").str.slice(0, 26)
+    df = df.with_columns(prefix=pl.when(a.is_in(OLD_PREFIX_WORDS) | a.str.starts_with("[")).then(a))
+    prefix = pl.col("prefix")
+    df = df.with_columns(
+        is_header=pl.lit(True),
+        time=utc(stamp.str.strptime(pl.Datetime("us"), FAST_OLD_TIME, strict=False, exact=True)),
+        time_raw=stamp,
+        time_basis=pl.lit(TimeBasis.LOCAL_ASSUMED_UTC),
+        process=pl.when(prefix.is_in(PROCESSES)).then(prefix).when(prefix.str.starts_with("[")).then(pl.lit("ExtHandler")),
+        thread=pl.lit(None, pl.String),
+        message=pl.col("body").str.slice(
+            28 + pl.col("level").str.len_bytes().cast(pl.Int64) + (prefix.str.len_chars().cast(pl.Int64) + 1).fill_null(0)
+        ),
+    )
+    return _ext_join(df)
 
 
 def _regex_groups(df: pl.DataFrame) -> pl.DataFrame:
@@ -258,13 +317,16 @@ def records_of(lines: pl.DataFrame) -> pl.DataFrame:
     """:func:`records` of a lines frame (all of a file's lines, or whole records of it)."""
     df = parse_agent_log(lines)
     rec = build_records(df, keep=(*HEADER_FIELDS, "idx"))
-    # The message of a multi-line record continues with the record's other lines.
-    first_line_len = pl.col("text").str.split("\n").list.first().str.len_chars()
-    rec = rec.with_columns(
-        message=pl.when(pl.col("text").str.contains("\n"))
-        .then(pl.col("message") + pl.col("text").str.slice(first_line_len))
-        .otherwise(pl.col("message"))
-    )
+    # The message of a multi-line record continues with the record's other lines. Only those
+    # records (a few percent) are worked on and put back in place: splitting every record's
+    # text to find its first line cost 3x more.
+    multi = rec["text"].str.contains("\n", literal=True).fill_null(False)
+    if multi.any():
+        idx = multi.arg_true()
+        part = rec.select(pl.col("message", "text").gather(idx))
+        first_line_len = pl.col("text").str.split("\n").list.first().str.len_chars()
+        longer = part.select(pl.col("message") + pl.col("text").str.slice(first_line_len)).to_series()
+        rec = rec.with_columns(rec["message"].clone().scatter(idx, longer))
     # Lines before the first header (a file cut mid-record) have no time of their own.
     rec = rec.with_columns(
         message=pl.coalesce("message", "text"),

@@ -136,3 +136,16 @@ def test_many_rows_are_masked_as_few_are(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(redact, "PER_VALUE_MAX", 10**9)
     assert redact.series(col).to_list() == by_polars.to_list()
     assert not any(secret in " ".join(by_polars.to_list()) for _, secret, _ in CASES)
+
+
+@pytest.mark.parametrize("repeat", [1, 3, 40])
+def test_repeated_values_are_masked_as_each_row_would_be(repeat: int) -> None:
+    """Each distinct trigger value is masked once and handed to every row holding it: the
+    column equals masking every row on its own, in both engines (rows past and below
+    ``PER_VALUE_MAX``), with clean rows and nulls in between."""
+    lines = [line for line, _, _ in CASES] * repeat + ["nothing here", None] * 5
+    col = pl.Series(lines, dtype=pl.String).sample(fraction=1.0, shuffle=True, seed=repeat)
+    got = redact.series(col).to_list()
+    assert got == [None if v is None else redact.series(pl.Series([v], dtype=pl.String))[0] for v in col.to_list()]
+    assert not any(secret in " ".join(filter(None, got)) for _, secret, _ in CASES)
+    assert col.to_list() == pl.Series(lines, dtype=pl.String).sample(fraction=1.0, shuffle=True, seed=repeat).to_list()  # input untouched

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import random
 from datetime import datetime, timezone
 from pathlib import Path
@@ -118,6 +119,31 @@ CRAFTED = [
     "2021/02/30 19:35:35.971742 INFO Daemon impossible date",
     "2021/03/30 19:35:35.971742\tINFO tab after the stamp",
     "2021/03/30 19:35:35.971742 INFO Daemon\u00a0no-break space",
+    "2021/03/30 19:35:35.971742 INFO Exception in thread: starts with E",
+    "2021/03/30 19:35:35.971742 INFO ExtHandlerX glued word",
+    "2021/03/30 19:35:35.971742 INFO ExtHandler",
+    "2021/03/30 19:35:35.971742 INFO Daemon",
+    "2021/03/30 19:35:35.971742 INFO D",
+    "2021/03/30 19:35:35.971742 INFO E",
+    "2021/03/30 19:35:35.971742 INFO Data disk attached",
+    "2021/03/30 19:35:35.971742 INFO Dæmon ünïcode ✓",
+    "2021/03/30 19:35:35.971742 INFO [",
+    "2021/03/30 19:35:35.971742 INFO [x",
+    "2021/03/30 19:35:35.971742 INFO []",
+    "2021/03/30 19:35:35.971742 INFO [] after empty brackets",
+    "2021/03/30 19:35:35.971742 INFO [Ext-ü-1.0] ünïcode prefix",
+    "2021/03/30 19:35:35.971742 INFO [Microsoft.OSTCExtensions.VMAccessForLinux] no version",
+    "2021/03/30 19:35:35.971742 VERBOSE ExtHandler [Name-1.2] prefix then bracket",
+    "2021/03/30 19:35:35.971742 ERROR Event: name=Microsoft.Azure.RecoveryServices.VMSnapshotLinux, op=Enable, message=x, duration=3",
+    "2021/03/30 19:35:35.97174 INFO Daemon five digits",
+    "2021/03/30 19:35:35.9717421 INFO Daemon seven digits",
+    "2021/03/30 19:35:35 INFO Daemon no fraction",
+    "2021/13/30 19:35:35.971742 INFO Daemon month 13",
+    "2021/03/30 24:35:35.971742 INFO Daemon hour 24",
+    "2016/12/31 23:59:60.000000 INFO Daemon leap second",
+    "2021-03-30 19:35:35.971742 INFO Daemon dashes with a space",
+    "2021/03/30 19:35:35.971742 DEBUG Daemon not an agent level",
+    "2021/03/30 19:35:35.971742 INFO \u2003em space",
     # 2.0 and HandlerUtil: seconds, level glued on
     "2017/04/05 15:19:30 ERROR:timed out",
     "2017/04/05 15:19:30 WARNING:disk almost full",
@@ -162,7 +188,53 @@ def test_fast_header_path_equals_the_regex_on_crafted_lines() -> None:
     for i, (a, b) in enumerate(zip(fast.iter_rows(named=True), ref.iter_rows(named=True), strict=True)):
         assert a == b, (i, CRAFTED[i])
     taken = pl.Series(CRAFTED).str.contains(waagent_log.FAST).sum()
-    assert 20 <= taken < len(CRAFTED)  # both paths were exercised
+    old = pl.Series(CRAFTED).str.contains(waagent_log.FAST_OLD).sum()
+    assert taken >= 20 and old >= 15 and taken + old < len(CRAFTED)  # every path was exercised
+
+
+def test_fast_old_lines_are_the_old_era_ones() -> None:
+    """FAST_OLD claims no line another era's regex reads (NEW is tried first), and every line
+    it claims is an OLD header."""
+    df = pl.DataFrame({"raw": CRAFTED}).with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64), body=pl.col("raw"))
+    groups = waagent_log._regex_groups(df).filter(pl.col("raw").str.contains(waagent_log.FAST_OLD))
+    assert groups.height >= 15
+    assert groups["ts_old"].null_count() == 0 and groups["ts_new"].null_count() == groups.height
+
+
+def test_old_and_new_era_files_mixed_line_by_line() -> None:
+    """A file whose lines switch era (an auto-updated agent writing beside the daemon): the
+    three parts (FAST, FAST_OLD, regex) are put back in place."""
+    old = [ln for ln in CRAFTED if ln.startswith("2021/03/30 19:35:35.971742 ")]
+    lines = pl.Series((CRAFTED + old * 5) * 20).sample(fraction=1.0, shuffle=True, seed=11).to_list()
+    assert _parse(lines, True).equals(_parse(lines, False))
+    only_old = [ln for ln in old if bool(pl.Series([ln]).str.contains(waagent_log.FAST_OLD)[0])]
+    assert _parse(only_old, True).equals(_parse(only_old, False))
+
+
+def _reference_records_message(rec: pl.DataFrame) -> pl.Series:
+    """The multi-line message as ``records_of`` built it before issue 13 (every record's
+    text split to find its first line)."""
+    first_line_len = pl.col("text").str.split("\n").list.first().str.len_chars()
+    return rec.select(
+        pl.when(pl.col("text").str.contains("\n")).then(pl.col("message") + pl.col("text").str.slice(first_line_len))
+        .otherwise(pl.col("message"))
+    ).to_series()
+
+
+def test_multi_line_messages_equal_the_reference(monkeypatch) -> None:
+    """Records of one and many lines, before the first header, with unicode and blank lines:
+    ``records_of`` joins the other lines as the reference expression did."""
+    text = "\n".join([
+        "Traceback (most recent call last):", "  cut mid-record", CRAFTED[0], CRAFTED[2], "  File x", "", "ünïcode ✓ line",
+        CRAFTED[63], "2021/03/30 19:35:35.971742 INFO Daemon x", "[stdout]", "out", "[stderr]", "", "   ", CRAFTED[5],
+    ])
+    seen: list[pl.DataFrame] = []
+    build = waagent_log.build_records
+    monkeypatch.setattr(waagent_log, "build_records", lambda *a, **k: seen.append(build(*a, **k)) or seen[-1])
+    got = waagent_log.records(text)
+    ref = _reference_records_message(seen[0])
+    assert got["message"].to_list() == pl.select(pl.coalesce(ref, seen[0]["text"])).to_series().to_list()
+    assert got["text"].str.contains("\n", literal=True).sum() >= 3 and got["message"].null_count() == 0
 
 
 @pytest.mark.parametrize("fast_share", [0.0, 1.0])
@@ -206,6 +278,13 @@ def test_lines_of_cuts_long_lines_through_the_decoder(monkeypatch) -> None:
     f = SourceFile("var/log/waagent.log", "w", data)
     lines = lines_of(f)
     assert "decoded" in f.__dict__ and lines.equals(lines_frame(f.text))  # the decoder ran
+
+
+def _cuts(n: int, rng: random.Random) -> list[tuple[int, int]]:
+    """(offset, length) of 1-4 consecutive parts of ``n`` rows: a file's rows may come in
+    several frames (the parts of a paste), so the per-frame fill must not be taken."""
+    edges = sorted({0, n, *(rng.randint(0, n) for _ in range(rng.randint(0, 3)))})
+    return [(a, b - a) for a, b in itertools.pairwise(edges)]
 
 
 def _reference_order(ev: pl.DataFrame | list[pl.DataFrame]) -> pl.DataFrame:
@@ -300,6 +379,10 @@ def test_order_equals_the_stable_sort_on_random_frames() -> None:
                 rows.append({"file": name, "line": i, "time_basis": "utc", "time": None if t is None else datetime(2024, 1, 1, 0, 0, t % 60, tzinfo=timezone.utc)})
         ev = conform(pl.DataFrame(rows, schema_overrides={"time": UTC_DT}), EVENT_SCHEMA)
         assert ingest._order(ev).equals(_reference_order(ev)), rows
+        frames = [part for _, part in ev.group_by("file", maintain_order=True)] if rng.random() < 0.5 else [
+            ev.slice(a, n) for a, n in _cuts(ev.height, rng)
+        ]
+        assert ingest._order(list(frames)).equals(_reference_order(list(frames))), rows
         taken += ingest._runs_in_order(_reference_order(ev)) is not None
     assert 50 < taken < 400
 
@@ -318,6 +401,9 @@ def test_json_rows_are_the_bytes_polars_writes(name: str, all_columns: bool, mon
     for sep, end, want in ((",", "", df.write_json().encode()[1:-1]), ("\n", "\n", df.write_ndjson().encode())):
         buf = io.BytesIO()
         tl._write_rows(buf, df, sep, end)
+        assert buf.getvalue() == want
+        buf = io.BytesIO()  # time still a datetime: formatted chunk by chunk, same bytes
+        tl._write_rows(buf, ev.select(df.columns), sep, end)
         assert buf.getvalue() == want
     buf = io.BytesIO()
     tl._write_rows(buf, df.head(0), ",", "")
