@@ -23,8 +23,8 @@ import polars as pl
 from ..sources.grep import leaves, resolve
 from .compiler import rx_escape
 from .cost import PREFILTER_MAX_SHARE, flagged_rows, word_costs
-from .grep import requirement
 from .prefilter import required_literals
+from .requirements import requirement
 
 #: Threads computing flags (each flag's query is small and single-threaded in polars).
 FLAG_THREADS = max(1, min(4, os.cpu_count() or 1))
