@@ -79,3 +79,47 @@ def test_words_hidden_in_other_words_and_non_ascii_rows_are_not_lost() -> None:
     )
     sigs = load_signatures()
     assert evaluate(sigs, ev).equals(evaluate(sigs, ev, planned=False))
+
+
+
+PICKY = """
+id: picky-regex
+title: A regex with a rare run
+level: high
+causes: [agent-crash-loop]
+logsource: {sources: [waagent_log]}
+condition: 'message ~ /Agent WALinuxAgent-\\S+ crashed|Daemon \\d+ gave up on (?:restart|retry)/'
+tests: {match: ["Agent WALinuxAgent-2.9.1 crashed: boom", "Daemon 3 gave up on retry"], nomatch: [calm]}
+"""
+
+
+def test_a_regex_is_keyed_on_its_rarest_run_not_its_longest(monkeypatch) -> None:
+    """Each alternative of a regex may be keyed on any of its literal runs: on a frame where
+    the longest run ("agent walinuxagent-") is on every row, the planner keys the condition on
+    the rare, shorter " crashed" (and the rarest run of the other alternative) rather than running it on every row,
+    and finds every match the reference finds."""
+    import polars as pl
+
+    from logscan.frames import EVENT_SCHEMA, conform
+    from logscan.rules import plan
+    from logscan.rules.loader import parse_signatures
+    from logscan.rules.requirements import requirement
+    from logscan.sources.grep import leaves
+
+    sigs = parse_signatures(PICKY)
+    assert {"agent walinuxagent-", " crashed", "daemon ", " gave up on "} <= leaves(requirement(sigs[0].parts[0], ""))
+    texts = [f"Agent WALinuxAgent-2.9.{i} is running" for i in range(200)]
+    texts[17] = "Agent WALinuxAgent-2.9.17 crashed: [Errno 28] No space left"
+    texts[90] = "Daemon 4 gave up on restart"
+    texts[91] = "Daemon 4 gave up on nothing"
+    ev = conform(
+        pl.DataFrame({"source": "waagent_log", "file": "f", "line": list(range(1, 201)), "message": texts, "text": texts, "level": "INFO"}),
+        EVENT_SCHEMA,
+    )
+    keyed: list[frozenset[str]] = []
+    holding = plan._rows_holding
+    monkeypatch.setattr(plan, "_rows_holding", lambda by_word, words: keyed.append(frozenset(words)) or holding(by_word, words))
+    planned = evaluate(sigs, ev)
+    assert len(keyed) == 1 and " crashed" in keyed[0] and "agent walinuxagent-" not in keyed[0]
+    assert planned.equals(evaluate(sigs, ev, planned=False))
+    assert sorted(planned["line"].to_list()) == [18, 91]
