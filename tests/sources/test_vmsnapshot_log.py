@@ -242,3 +242,18 @@ def test_big_file_is_linear(tmp_path) -> None:
     ev = parse("\n".join(lines) + "\n")
     assert ev.height == n
     assert ev["message"][-1] == f"line {n - 1}"
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2024-02-29 23:59:59.999999", "2023-02-29 10:00:00.000001", "2024-13-01 00:00:00.000000", "2024-01-01 24:00:00.000000",
+     "2024-01-01 23:59:60.000000"],
+)
+def test_six_digit_stamps_read_as_the_variable_width_format_does(stamp: str) -> None:
+    """The py3 and buffered stamps are read with a fixed-width "%6f": same values, and the same
+    nulls for impossible dates, as the "%.f" reading it replaced."""
+    reference = pl.Series([stamp]).str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False, exact=True)[0]
+    ev = parse(f"{stamp} [{VMS}-1.0.9224.0]T:S enable\n{stamp.replace('-', '/', 2)}  Info  buffered line \n")
+    got = ev["time"].to_list()
+    want = None if reference is None else reference.replace(tzinfo=timezone.utc)
+    assert got == [want, want]
